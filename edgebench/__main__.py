@@ -1,0 +1,3 @@
+from edgebench.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Analysis of stored results: statistics, comparisons, energy and throttling."""

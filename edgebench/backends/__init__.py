@@ -1,0 +1,1 @@
+"""Runtime plugins. Each module imports its runtime only inside ``load``: the parent never imports one."""

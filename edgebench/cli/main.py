@@ -1,0 +1,63 @@
+"""``edgebench``: entry point. Sub-command modules are imported only to register their parsers; heavy
+libraries (pandas, runtimes, asyncssh, dask) are imported inside the command that needs them, so
+``edgebench --help`` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from edgebench import __version__
+from edgebench.errors import EdgebenchError
+
+#: sub-command modules, in the order ``--help`` lists them
+COMMAND_MODULES = (
+    "edgebench.cli.run_cmd",
+    "edgebench.cli.show_cmd",
+    "edgebench.cli.list_cmd",
+)
+
+DESCRIPTION = """\
+Benchmark ML inference on the device a profile describes: latency, throughput, memory, power and
+thermal throttling, for every model x backend x setting of a suite.
+
+quick start:
+  edgebench run --profile local              run the default suite on this machine
+  edgebench show reports/<run>               the summary table of a run
+  edgebench profiles | edgebench suites      what is available
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgebench", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"edgebench {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue  # an optional part that is not installed
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except EdgebenchError as exc:
+        print(f"edgebench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("edgebench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""``edgebench run``: benchmark a suite on the device a profile describes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EPILOG = """\
+examples:
+  edgebench run --profile local                        the default suite on this machine
+  edgebench run --profile local --filter '*int8*'      only the int8 cases
+  edgebench run --profile local --fast                 a quick smoke test (few iterations)
+  edgebench run --resume reports/20261128-101500-local-default
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="benchmark a suite on a device",
+        description="Run every case of a suite (models x backends x settings x scenarios) on the device the "
+                    "profile describes, each in a fresh worker process, and write a run directory with "
+                    "run.json, the raw samples and summary.csv.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", metavar="NAME|PATH",
+                        help="device profile: a name in device_profiles/ or a .toml path (default: local)")
+    parser.add_argument("--suite", metavar="NAME|PATH", default="default",
+                        help="suite: a name in suites/ or a .toml path (default: default)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="run directory (default: reports/<time>-<profile>-<suite>)")
+    parser.add_argument("--filter", action="append", default=[], metavar="PATTERN",
+                        help="keep only cases whose id matches a glob, or key=value (backend=tflite); repeatable")
+    parser.add_argument("--fast", action="store_true",
+                        help="few iterations: check that every case runs, not a measurement to keep")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="finish an interrupted run: run the cases it has not finished")
+    parser.set_defaults(func=run)
+
+
+class ProgressPrinter:
+    """A live line on a terminal, plain lines otherwise (CI logs)."""
+
+    def __init__(self, total: int, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.total = total
+        self.done = 0
+
+    def __call__(self, event: str, case: Any, record: dict[str, Any] | None) -> None:
+        if event == "start":
+            if self.tty:
+                self.stream.write(f"\r\x1b[K[{self.done + 1}/{self.total}] {case.case_id} ...")
+                self.stream.flush()
+            return
+        self.done += 1
+        status = (record or {}).get("status", event)
+        detail = ""
+        summary = (record or {}).get("summary") or {}
+        latency = summary.get("latency") or {}
+        if status == "ok" and latency:
+            detail = f"p50 {latency['p50_ns'] / 1e6:.3f} ms  n={latency['n']}"
+        elif record and record.get("error"):
+            detail = str(record["error"])
+        prefix = "\r\x1b[K" if self.tty else ""
+        self.stream.write(f"{prefix}[{self.done}/{self.total}] {status:7s} {case.case_id}  {detail}\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgebench.config.profile import load_profile
+    from edgebench.config.suite import load_suite
+    from edgebench.config.locate import locate
+    from edgebench.harness import runner
+    from edgebench.reporting.table import render_table
+    from edgebench.transports.base import TransportError
+
+    if args.resume:
+        from edgebench.results.store import RunStore
+
+        stored = RunStore.open(args.resume)
+        profile = load_profile(args.profile or stored.document["profile"]["path"])
+        store = stored
+        progress = ProgressPrinter(len(stored.pending()))
+        out_dir = args.resume
+        action = lambda: runner.resume(out_dir, profile, progress)  # noqa: E731
+    else:
+        profile = load_profile(args.profile or "local")
+        suite = load_suite(locate(args.suite, "suites"))
+        out_dir = args.out or runner.default_out_dir(suite, profile)
+        options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
+        progress = ProgressPrinter(0)
+
+        def action() -> Any:
+            with runner.make_transport(profile) as transport:
+                store, cases = runner.start_run(suite, profile, out_dir, options, transport)
+                progress.total = len(cases)
+                print(f"edgebench: {len(cases)} cases of suite {suite.name} on {profile.name} -> {out_dir}",
+                      file=sys.stderr)
+                runner.execute(store, cases, transport, progress)
+            return store
+
+    try:
+        store = action()
+    except TransportError as exc:
+        print(f"edgebench: error: {exc}", file=sys.stderr)
+        print(f"edgebench: finished cases are kept in {out_dir}; continue with: edgebench run --resume {out_dir}",
+              file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print(f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
+              f"continue with: edgebench run --resume {out_dir}", file=sys.stderr)
+        return 130
+    after_run(store)
+    print(render_table(store.summary_rows()))
+    print(f"\nrun directory: {store.directory}")
+    failed = [r for r in store.records() if r["status"] not in ("ok", "skipped")]
+    return 1 if failed else 0
+
+
+def after_run(store: Any) -> None:
+    """Write the reports the run directory gets by default (when the reporting part is installed)."""
+    try:
+        from edgebench.reporting.run_reports import write_run_reports
+    except ImportError:
+        return
+    write_run_reports(store.directory)

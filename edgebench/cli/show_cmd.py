@@ -1,0 +1,27 @@
+"""``edgebench show RUN_DIR``: the summary table of a run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("show", help="print the summary table of a run directory",
+                                   description="Print the summary table of a run directory.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgebench.reporting.table import render_table
+    from edgebench.results.store import RunStore
+
+    store = RunStore.open(args.run_dir)
+    doc = store.document
+    env = doc.get("environment", {})
+    print(f"run {args.run_dir}  ({doc.get('state')})")
+    print(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
+          f"suite {doc.get('suite', {}).get('name')}")
+    print(render_table(store.summary_rows()))
+    return 0

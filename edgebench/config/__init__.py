@@ -1,0 +1,1 @@
+"""Loading and validating suites and device profiles (TOML), parsed into frozen dataclasses."""

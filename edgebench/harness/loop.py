@@ -1,0 +1,85 @@
+"""The timed loop: warm-up, then at least ``min_iterations`` AND ``min_seconds``, at most ``max_seconds``,
+stopping early once the confidence interval of the median is narrow enough.
+
+The clock is injected so tests drive the stopping rules with a fake one. Nothing runs between the two clock
+reads but the inference; the precision check runs between iterations, at geometrically spaced counts, so
+its cost stays a small fraction of the loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from edgebench.analysis.stats import median_ci_rel_width
+from edgebench.config.suite import RunRules
+
+Clock = Callable[[], int]
+
+
+@dataclass
+class LoopResult:
+    latency_ns: list[int]
+    stop_reason: str
+    elapsed_ns: int
+    started_ns: int
+    ci_rel_width: float | None = None
+
+
+def warm_up(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf_counter_ns) -> list[int]:
+    """``warmup_iterations`` AND ``warmup_seconds``; the samples are kept, apart from the timed ones."""
+    samples: list[int] = []
+    min_ns = int(rules.warmup_seconds * 1e9)
+    start = clock()
+    while len(samples) < rules.warmup_iterations or clock() - start < min_ns:
+        t0 = clock()
+        run()
+        samples.append(clock() - t0)
+        if len(samples) >= rules.max_iterations:
+            break
+    return samples
+
+
+def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf_counter_ns,
+               duration_s: float | None = None) -> LoopResult:
+    """Time ``run`` until the run rules are satisfied.
+
+    With ``duration_s`` (the sustained scenario) the loop runs for exactly that long and ignores the
+    precision target: the point is to keep the device loaded.
+    """
+    samples: list[int] = []
+    append = samples.append
+    if duration_s is not None:
+        min_ns = max_ns = int(duration_s * 1e9)
+        target = 0.0
+    else:
+        min_ns, max_ns = int(rules.min_seconds * 1e9), int(rules.max_seconds * 1e9)
+        target = rules.target_ci_rel_width
+    max_iterations = rules.max_iterations if duration_s is None else 1 << 62
+    next_check = max(rules.min_iterations, 2)
+    width: float | None = None
+    start = clock()
+    deadline = start + max_ns
+    while True:
+        t0 = clock()
+        run()
+        t1 = clock()
+        append(t1 - t0)
+        if t1 >= deadline:
+            reason = "duration" if duration_s is not None else "max_seconds"
+            break
+        n = len(samples)
+        if n >= max_iterations:
+            reason = "max_iterations"
+            break
+        if n >= next_check and t1 - start >= min_ns:
+            next_check = n + max(n // 10, 1)
+            if target > 0:
+                width = median_ci_rel_width(sorted(samples), rules.confidence)
+                if width <= target:
+                    reason = "target_precision"
+                    break
+    if width is None and len(samples) >= 2:
+        width = median_ci_rel_width(sorted(samples), rules.confidence)
+    return LoopResult(samples, reason, clock() - start, start, width)

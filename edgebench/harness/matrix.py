@@ -1,0 +1,162 @@
+"""Expand a suite into cases: models x backends x settings x scenarios, with include/exclude rules.
+
+``exclude`` drops every case that matches a rule; ``include`` adds cases (as in a GitHub Actions matrix):
+a rule that names ``model`` and ``backend`` adds that combination, with the settings and scenario it gives.
+A rule's values may be a value, a list of values, or a glob (``"kws_*"``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from typing import Any, Iterable, Mapping, Sequence
+
+from edgebench import plugins
+from edgebench.config.profile import DeviceProfile
+from edgebench.config.suite import BackendSpec, ModelSpec, ScenarioSpec, Suite
+from edgebench.errors import ConfigError
+from edgebench.harness.case import Case, make_case_id
+
+CASE_FIELDS = ("model", "precision", "format", "backend", "scenario", "batch", "case_id")
+
+
+def rule_matches(rule: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    for key, wanted in rule.items():
+        if key not in labels:
+            return False
+        value = labels[key]
+        options = wanted if isinstance(wanted, list) and not isinstance(value, list) else [wanted]
+        if not any(_value_matches(option, value) for option in options):
+            return False
+    return True
+
+
+def _value_matches(pattern: Any, value: Any) -> bool:
+    if isinstance(pattern, str) and isinstance(value, str):
+        return fnmatch.fnmatchcase(value, pattern)
+    return bool(pattern == value)
+
+
+def _settings_product(backend: BackendSpec) -> list[dict[str, Any]]:
+    keys = sorted(backend.settings)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(backend.settings[k] for k in keys))]
+
+
+def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str, Any],
+          scenario: ScenarioSpec, batch: int) -> Case:
+    backend = plugins.load("edgebench.backends", backend_name)
+    model_file = model.file_for(backend.formats)
+    skip = None
+    if model_file is None:
+        have = ", ".join(f.format for f in model.files)
+        skip = f"backend {backend_name} runs {'/'.join(backend.formats)} models; {model.name} is {have}"
+        model_file = model.files[0]
+    case_id = make_case_id(model.name, model.precision, backend_name, settings, scenario.name, batch)
+    rules = suite.rules
+    return Case(
+        case_id=case_id, model=model.name, precision=model.precision, format=model_file.format,
+        model_path=str(model_file.path), model_sha256=model_file.sha256, backend=backend_name,
+        settings=settings, scenario=scenario.name, batch=batch, duration_s=scenario.duration_s,
+        rules=rules, seed=suite.seed, input_shapes={k: list(v) for k, v in model.input_shapes.items()},
+        skip_reason=skip,
+    )
+
+
+def _check_rule_keys(suite: Suite, kind: str, rules: Sequence[Mapping[str, Any]]) -> None:
+    setting_names = {k for b in suite.backends for k in b.settings}
+    for index, rule in enumerate(rules):
+        for key in rule:
+            if key not in CASE_FIELDS and key not in setting_names and key != "threads":
+                raise ConfigError(str(suite.path), f"{kind}[{index}].{key}",
+                                  f"unknown key (known: {', '.join(CASE_FIELDS + tuple(sorted(setting_names)))})")
+        if kind == "include" and not {"model", "backend"} <= set(rule):
+            raise ConfigError(str(suite.path), f"include[{index}]", "an include rule must name model and backend")
+
+
+def expand(suite: Suite) -> list[Case]:
+    """Every case of the suite, in a stable order, before anything about the device is known."""
+    _check_rule_keys(suite, "include", suite.include)
+    _check_rule_keys(suite, "exclude", suite.exclude)
+    cases: list[Case] = []
+    for model in suite.models:
+        for backend in suite.backends:
+            for settings in _settings_product(backend):
+                for scenario in suite.scenarios:
+                    for batch in scenario.batch:
+                        cases.append(_case(suite, model, backend.name, settings, scenario, batch))
+    cases = [c for c in cases if not any(rule_matches(r, c.labels()) for r in suite.exclude)]
+    for index, rule in enumerate(suite.include):
+        cases.extend(_included(suite, index, rule, {c.case_id for c in cases}))
+    return cases
+
+
+def _included(suite: Suite, index: int, rule: Mapping[str, Any], existing: set[str]) -> Iterable[Case]:
+    models = [m for m in suite.models if _value_matches(rule["model"], m.name)
+              and ("precision" not in rule or _value_matches(rule["precision"], m.precision))]
+    if not models:
+        raise ConfigError(str(suite.path), f"include[{index}].model", f"no model matches {rule['model']!r}")
+    scenario_name = rule.get("scenario", suite.scenarios[0].name)
+    scenario = next((s for s in suite.scenarios if s.name == scenario_name), None) or ScenarioSpec(scenario_name)
+    batch = int(rule.get("batch", scenario.batch[0]))
+    backend_spec = next((b for b in suite.backends if b.name == rule["backend"]), None)
+    settings = {k: v[0] for k, v in backend_spec.settings.items()} if backend_spec else {}
+    settings.update({k: v for k, v in rule.items() if k not in CASE_FIELDS})
+    for model in models:
+        case = _case(suite, model, rule["backend"], settings, scenario, batch)
+        if case.case_id not in existing:
+            existing.add(case.case_id)
+            yield case
+
+
+def apply_filters(cases: Sequence[Case], patterns: Sequence[str]) -> list[Case]:
+    """``--filter``: keep cases whose id matches any glob (``'*int8*'``) or ``key=value`` pattern."""
+    if not patterns:
+        return list(cases)
+    kept = []
+    for case in cases:
+        labels = case.labels()
+        for pattern in patterns:
+            if "=" in pattern and not pattern.startswith("*"):
+                key, _, value = pattern.partition("=")
+                if key in labels and fnmatch.fnmatchcase(str(labels[key]), value):
+                    kept.append(case)
+                    break
+            elif fnmatch.fnmatchcase(case.case_id, pattern) or fnmatch.fnmatchcase(case.case_id, f"*{pattern}*"):
+                kept.append(case)
+                break
+    return kept
+
+
+def mark_unsupported(cases: Sequence[Case], profile: DeviceProfile,
+                     probe: Mapping[str, Any]) -> list[Case]:
+    """Skip, with a reason, what the device cannot run: a runtime not installed, a provider it lacks."""
+    from dataclasses import replace
+
+    out = []
+    backends_probe = probe.get("backends", {})
+    for case in cases:
+        reason = case.skip_reason or _unsupported_reason(case, profile, backends_probe)
+        out.append(replace(case, skip_reason=reason) if reason != case.skip_reason else case)
+    return out
+
+
+def _unsupported_reason(case: Case, profile: DeviceProfile, backends_probe: Mapping[str, Any]) -> str | None:
+    if profile.backends and case.backend not in profile.backends:
+        return f"profile {profile.name} does not list backend {case.backend}"
+    found = backends_probe.get(case.backend)
+    if found is None or not found.get("available", False):
+        why = (found or {}).get("reason", "not probed")
+        return f"backend {case.backend} is not available on {profile.name}: {why}"
+    declared = profile.backends.get(case.backend, {})
+    for key in ("providers", "delegates"):
+        wanted = case.settings.get(key)
+        if not wanted:
+            continue
+        names = [w if isinstance(w, str) else w.get("library", "") for w in wanted]
+        offered = declared.get(key)
+        if key == "providers":
+            offered = offered or found.get("providers")
+        missing = [n for n in names if offered is not None and n not in offered]
+        if missing:
+            return f"{profile.name} lacks {key[:-1]} {', '.join(missing)}"
+    return None

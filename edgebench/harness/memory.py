@@ -1,0 +1,43 @@
+"""Memory of the worker from /proc/<pid>/status: VmHWM is the kernel's RSS high-water mark, not a polled guess."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def read_status_kb(field: str, pid: int | str = "self", root: str = "/") -> int | None:
+    path = Path(root) / "proc" / str(pid) / "status"
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                return int(parts[1])
+    return None
+
+
+def rss_bytes(root: str = "/") -> int | None:
+    kb = read_status_kb("VmRSS", root=root)
+    return kb * 1024 if kb is not None else None
+
+
+def peak_rss_bytes(root: str = "/") -> int | None:
+    kb = read_status_kb("VmHWM", root=root)
+    if kb is not None:
+        return kb * 1024
+    try:  # not Linux: the rusage high-water mark (kB on Linux, bytes on macOS)
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+    except (ImportError, OSError):  # pragma: no cover
+        return None
+
+
+def pid() -> int:
+    return os.getpid()

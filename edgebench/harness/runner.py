@@ -1,0 +1,164 @@
+"""The runner: plan the matrix for a device, hand cases to its transport, store each result as it lands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from edgebench import __version__, plugins
+from edgebench.config.profile import DeviceProfile
+from edgebench.config.suite import Suite
+from edgebench.harness.case import Case
+from edgebench.harness.matrix import apply_filters, expand, mark_unsupported
+from edgebench.results import schema
+from edgebench.results.store import RunStore
+from edgebench.transports.base import Transport, TransportError
+
+Progress = Callable[[str, Case, dict[str, Any] | None], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    filters: tuple[str, ...] = ()
+    fast: bool = False
+
+
+def make_transport(profile: DeviceProfile) -> Transport:
+    try:
+        transport_class = plugins.load("edgebench.transports", profile.transport.kind)
+    except plugins.PluginError as exc:
+        from edgebench.errors import ConfigError
+
+        raise ConfigError(str(profile.path), "transport.kind", str(exc)) from None
+    return transport_class(profile)
+
+
+def sensors_spec(profile: DeviceProfile) -> dict[str, Any]:
+    sensors = profile.sensors
+    if not sensors.expected:
+        return {}
+    return {"names": list(sensors.expected), "root": sensors.root, "period_ms": sensors.period_ms,
+            "idle_seconds": sensors.idle_seconds, "options": {k: dict(v) for k, v in sensors.options.items()},
+            "cooldown": {"max_temp_c": profile.cooldown.max_temp_c,
+                         "stable_delta_c": profile.cooldown.stable_delta_c,
+                         "timeout_s": profile.cooldown.timeout_s, "channel": profile.cooldown.channel},
+            "cooldown_timeout_s": profile.cooldown.timeout_s}
+
+
+def plan(suite: Suite, profile: DeviceProfile, probe: dict[str, Any], options: RunOptions) -> list[Case]:
+    cases = apply_filters(expand(suite), options.filters)
+    spec = sensors_spec(profile)
+    rules = suite.rules.fast() if options.fast else suite.rules
+    cases = [replace(c, rules=rules, sensors=spec) for c in cases]
+    return mark_unsupported(cases, profile, probe)
+
+
+def git_commit(directory: Path) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(directory), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def default_out_dir(suite: Suite, profile: DeviceProfile, base: Path = Path("reports")) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return base / f"{stamp}-{profile.name}-{suite.name}"
+
+
+def case_record(case: Case) -> dict[str, Any]:
+    record = {k: v for k, v in case.to_json().items() if k not in ("rules", "sensors", "seed")}
+    record.update({"status": schema.SKIPPED if case.skip_reason else schema.PENDING, "error": None,
+                   "summary": None})
+    return record
+
+
+def start_run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions,
+              transport: Transport) -> tuple[RunStore, list[Case]]:
+    probe = transport.probe()
+    cases = plan(suite, profile, probe, options)
+    header = {
+        "edgebench_version": __version__,
+        "command": sys.argv,
+        "suite": suite.to_json(),
+        "suite_digest": suite.digest(),
+        "profile": profile.to_json(),
+        "environment": probe.get("environment", {}),
+        "backends": probe.get("backends", {}),
+        "fast": options.fast,
+        "git_commit": git_commit(Path.cwd()),
+        "case_specs": {c.case_id: c.to_json() for c in cases},
+    }
+    store = RunStore.create(out_dir, header, [case_record(c) for c in cases])
+    return store, cases
+
+
+def resume_cases(store: RunStore) -> list[Case]:
+    specs = store.document.get("case_specs", {})
+    return [Case.from_json(specs[r["case_id"]]) for r in store.pending()]
+
+
+def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progress: Progress | None = None) -> None:
+    """Run the pending cases; each result is stored before the next case starts.
+
+    A lost connection marks the case ``lost`` and stops the run (``--resume`` continues it); Ctrl-C marks the
+    run ``interrupted``. Either way every finished case is already on disk.
+    """
+    todo = [c for c in cases if not c.skip_reason]
+    for case in cases:
+        if case.skip_reason and progress:
+            progress("skipped", case, {"error": case.skip_reason})
+
+    def on_result(case: Case, result: dict[str, Any]) -> None:
+        store.write_case(result)
+        if progress:
+            progress("done", case, store.record(case.case_id))
+
+    running: dict[str, Case] = {}
+
+    def on_start(case: Case) -> None:
+        running[case.case_id] = case
+        if progress:
+            progress("start", case, None)
+
+    def on_done(case: Case, result: dict[str, Any]) -> None:
+        running.pop(case.case_id, None)
+        on_result(case, result)
+
+    try:
+        transport.prepare(todo)
+        transport.run_cases(todo, on_start, on_done)
+    except TransportError as exc:
+        for case in running.values():
+            store.mark(case.case_id, schema.LOST, str(exc))
+        store.finish("interrupted")
+        raise
+    except KeyboardInterrupt:
+        store.finish("interrupted")
+        raise
+    store.finish("complete")
+
+
+def run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions,
+        progress: Progress | None = None) -> RunStore:
+    with make_transport(profile) as transport:
+        store, cases = start_run(suite, profile, out_dir, options, transport)
+        execute(store, cases, transport, progress)
+    return store
+
+
+def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = None) -> RunStore:
+    store = RunStore.open(out_dir)
+    with make_transport(profile) as transport:
+        cases = resume_cases(store)
+        store.document["state"] = "running"
+        store.document.setdefault("resumed_at", []).append(time.time())
+        execute(store, cases, transport, progress)
+    return store
+
+

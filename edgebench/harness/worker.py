@@ -1,0 +1,118 @@
+"""The worker: runs ONE case in a fresh process and prints its result as JSON.
+
+    python -m edgebench.harness.worker < case.json     # one case
+    python -m edgebench.harness.worker --probe         # environment and available backends
+
+The result is the last stdout line that starts with ``RESULT_PREFIX`` (runtimes may print their own lines).
+Only the standard library, numpy and the runtime are imported here, so the same module runs on a device
+shipped as a zipapp. A Python exception becomes a ``failed`` result; a crash (segfault, abort, OOM kill) is
+seen by the parent as a signal, and the parent records it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from typing import Any
+
+from edgebench import __version__, plugins
+from edgebench.harness import environment, memory
+from edgebench.harness.case import Case
+from edgebench.harness.inputs import build_inputs, resolve_shape
+from edgebench.harness.loop import timed_loop, warm_up
+
+RESULT_PREFIX = "EDGEBENCH-RESULT "
+
+
+def probe(root: str = "/") -> dict[str, Any]:
+    backends = {}
+    for name in plugins.names("edgebench.backends"):
+        try:
+            backend = plugins.load("edgebench.backends", name)
+            reason = backend.installed()
+            info = backend.probe() if reason is None else {}
+            backends[name] = {"available": reason is None, "reason": reason, **info}
+        except Exception as exc:  # a broken runtime must not hide the others
+            backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends}
+
+
+def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
+    result: dict[str, Any] = {"case_id": case.case_id, "status": "failed", "error": None,
+                              "started_at": time.time(), "batch": case.batch}
+    sampling = None
+    try:
+        if case.sensors:
+            from edgebench.sensors.sampling import start_case_sampling
+
+            sampling = start_case_sampling(dict(case.sensors), clock)
+            sampling.idle_window()
+        backend = plugins.load("edgebench.backends", case.backend)()
+        settings = dict(case.settings)
+        rss_before = memory.rss_bytes()
+        if sampling:
+            sampling.mark("load_start")
+        t0 = clock()
+        session = backend.load(case.model_path, settings)
+        result["load_ns"] = clock() - t0
+        rss_after = memory.rss_bytes()
+        result["load_rss_bytes"] = (rss_after - rss_before) if rss_before is not None and rss_after else None
+        shapes = {s.name: resolve_shape(s, case.batch, case.input_shapes) for s in session.inputs}
+        session.resize(shapes)
+        session.prepare(build_inputs(session.inputs, shapes, case.seed))
+        result["inputs"] = [{**s.to_json(), "shape": list(shapes[s.name])} for s in session.inputs]
+        t0 = clock()
+        session.run()
+        result["first_inference_ns"] = clock() - t0
+        run = session.run
+        result["warmup_latency_ns"] = warm_up(run, case.rules, clock)
+        if sampling:
+            sampling.mark("loop_start")
+        loop = timed_loop(run, case.rules, clock, case.duration_s)
+        if sampling:
+            sampling.mark("loop_end")
+        info = session.info()
+        result.update({
+            "status": "ok",
+            "latency_ns": loop.latency_ns,
+            "iterations": len(loop.latency_ns),
+            "stop_reason": loop.stop_reason,
+            "loop_elapsed_ns": loop.elapsed_ns,
+            "loop_started_ns": loop.started_ns,
+            "ci_rel_width": loop.ci_rel_width,
+            "runtime": {"name": info.name, "version": info.version, **info.details},
+        })
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}".strip().splitlines()
+        result["error"] = message[0] if message else type(exc).__name__
+        result["traceback_tail"] = traceback.format_exc()[-2000:]
+    finally:
+        if sampling is not None:
+            try:
+                result["sensors"] = sampling.stop()
+            except Exception as exc:  # sensors must never lose the latency measurement
+                result.setdefault("events", []).append(f"sensor sampling failed: {exc}")
+        result["peak_rss_bytes"] = memory.peak_rss_bytes()
+        result["finished_at"] = time.time()
+    return result
+
+
+def emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(RESULT_PREFIX + json.dumps(payload, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--probe"]:
+        emit(probe())
+        return 0
+    case = Case.from_json(json.loads(sys.stdin.read()))
+    emit(run_case(case))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

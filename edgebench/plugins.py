@@ -1,0 +1,60 @@
+"""Plugins (backends, sensors, transports, reporters) found through entry points and loaded lazily by name.
+
+The built-ins are registered the same way in ``pyproject.toml``. The fallback table below is used only when
+the distribution metadata is absent (edgebench shipped to a device as a zipapp), so the worker still finds
+its backends there.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+from typing import Any
+
+GROUPS = {
+    "backends": "edgebench.backends",
+    "sensors": "edgebench.sensors",
+    "transports": "edgebench.transports",
+    "reporters": "edgebench.reporters",
+}
+
+BUILTIN: dict[str, dict[str, str]] = {
+    "edgebench.backends": {
+        "onnxruntime": "edgebench.backends.onnxruntime_backend:OnnxRuntimeBackend",
+        "tflite": "edgebench.backends.tflite_backend:TFLiteBackend",
+        "null": "edgebench.backends.null_backend:NullBackend",
+    },
+    "edgebench.transports": {
+        "local": "edgebench.transports.local:LocalTransport",
+    },
+}
+
+
+class PluginError(LookupError):
+    pass
+
+
+def _entry_points(group: str) -> dict[str, str]:
+    found = dict(BUILTIN.get(group, {}))
+    try:
+        eps = metadata.entry_points(group=group)  # type: ignore[call-arg]
+    except TypeError:  # pragma: no cover - Python 3.9
+        eps = metadata.entry_points().get(group, [])  # type: ignore[attr-defined]
+    for ep in eps:
+        found[ep.name] = ep.value
+    return found
+
+
+def names(group: str) -> list[str]:
+    return sorted(_entry_points(group))
+
+
+def load(group: str, name: str) -> Any:
+    """Import and return the object registered as ``name`` in ``group``."""
+    table = _entry_points(group)
+    if name not in table:
+        known = ", ".join(sorted(table)) or "none"
+        raise PluginError(f"unknown {group.rsplit('.', 1)[-1][:-1]} {name!r} (known: {known})")
+    module_name, _, attr = table[name].partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module

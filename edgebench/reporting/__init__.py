@@ -1,0 +1,1 @@
+"""Renderings of runs: terminal table, Markdown, HTML, CSV, JSON, JUnit."""

@@ -1,0 +1,89 @@
+"""Per-case summaries, recomputed from the raw samples, and the columns of ``summary.csv``."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from edgebench.analysis.sensor_summary import summarize_sensors
+from edgebench.analysis.stats import summarize
+
+CSV_COLUMNS = (
+    "device", "model", "backend", "precision", "threads", "scenario", "batch", "status", "n",
+    "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_min_ms", "latency_max_ms",
+    "throughput_ips", "load_ms", "first_inference_ms", "peak_rss_mb",
+    "power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled",
+    "format", "case_id", "error",
+)
+
+
+def _ms(ns: float | None) -> float | None:
+    return None if ns is None else ns / 1e6
+
+
+def case_summary(result: Mapping[str, Any], confidence: float = 0.95,
+                 total_power_channel: str | None = None) -> dict[str, Any]:
+    """Latency statistics (ns), throughput and the other per-case figures, from one raw case result."""
+    samples = result.get("latency_ns") or []
+    out: dict[str, Any] = {
+        "load_ms": _ms(result.get("load_ns")),
+        "first_inference_ms": _ms(result.get("first_inference_ns")),
+        "peak_rss_mb": (result["peak_rss_bytes"] / 2**20) if result.get("peak_rss_bytes") else None,
+        "load_rss_mb": (result["load_rss_bytes"] / 2**20) if result.get("load_rss_bytes") is not None else None,
+        "iterations": len(samples),
+        "stop_reason": result.get("stop_reason"),
+    }
+    if samples:
+        stats = summarize(samples, confidence)
+        out["latency"] = stats.to_json()
+        batch = int(result.get("batch") or 1)
+        out["throughput_ips"] = batch * 1e9 / stats.mean_ns if stats.mean_ns > 0 else None
+    out["sensors"] = summarize_sensors(dict(result), total_power_channel) if result.get("sensors") else {}
+    return out
+
+
+def csv_row(device: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    summary = record.get("summary") or {}
+    latency = summary.get("latency") or {}
+    sensors = summary.get("sensors") or {}
+    runtime = record.get("runtime") or {}
+    threads = runtime.get("intra_op_threads", runtime.get("num_threads", record.get("settings", {}).get("threads")))
+    row = {
+        "device": device,
+        "model": record["model"],
+        "backend": record["backend"],
+        "precision": record["precision"],
+        "threads": threads,
+        "scenario": record["scenario"],
+        "batch": record["batch"],
+        "status": record["status"],
+        "n": latency.get("n", 0) if latency else 0,
+        "latency_mean_ms": _ms(latency.get("mean_ns")),
+        "latency_p50_ms": _ms(latency.get("p50_ns")),
+        "latency_p90_ms": _ms(latency.get("p90_ns")),
+        "latency_p99_ms": _ms(latency.get("p99_ns")),
+        "latency_min_ms": _ms(latency.get("min_ns")),
+        "latency_max_ms": _ms(latency.get("max_ns")),
+        "throughput_ips": summary.get("throughput_ips"),
+        "load_ms": summary.get("load_ms"),
+        "first_inference_ms": summary.get("first_inference_ms"),
+        "peak_rss_mb": summary.get("peak_rss_mb"),
+        "power_avg_w": sensors.get("power_avg_w"),
+        "power_idle_w": sensors.get("power_idle_w"),
+        "energy_per_inference_mj": sensors.get("energy_per_inference_mj"),
+        "temp_max_c": sensors.get("temp_max_c"),
+        "throttled": sensors.get("throttled"),
+        "format": record.get("format"),
+        "case_id": record["case_id"],
+        "error": record.get("error") or record.get("skip_reason") or "",
+    }
+    return row
+
+
+def format_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e15 else str(value)
+    return str(value)

@@ -1,0 +1,45 @@
+"""cpufreq: per-CPU current, min and max frequency (kHz) and governor, from
+/sys/devices/system/cpu/cpu<N>/cpufreq/. `scaling_cur_freq` is the governor's view (on a Pi, the request,
+not the firmware clock); `cpuinfo_cur_freq` is root-only and not used.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from edgebench.sensors.base import Reading, Sensor
+
+CPUS_GLOB = "/sys/devices/system/cpu/cpu[0-9]*/cpufreq"
+
+
+class CpufreqSensor(Sensor):
+    name = "cpufreq"
+
+    def _cpus(self) -> list[tuple[int, str]]:
+        found = []
+        for d in self.root.glob(CPUS_GLOB):
+            m = re.search(r"/cpu(\d+)/cpufreq$", d)
+            if m:
+                found.append((int(m.group(1)), d))
+        return sorted(found)
+
+    def available(self) -> str | None:
+        cpus = self._cpus()
+        if not cpus:
+            return f"missing file: {CPUS_GLOB}"
+        return self.root.unreadable_reason(f"{cpus[0][1]}/scaling_cur_freq")
+
+    def read(self) -> Reading:
+        out: Reading = {}
+        for n, d in self._cpus():
+            out[f"cpu{n}_cur_khz"] = self.root.read_int(f"{d}/scaling_cur_freq")
+            out[f"cpu{n}_min_khz"] = self.root.read_int(f"{d}/scaling_min_freq")
+            out[f"cpu{n}_max_khz"] = self.root.read_int(f"{d}/scaling_max_freq")
+        return out
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "governor": {f"cpu{n}": self.root.read_str(f"{d}/scaling_governor") for n, d in self._cpus()},
+            "cpuinfo_max_khz": {f"cpu{n}": self.root.read_int(f"{d}/cpuinfo_max_freq") for n, d in self._cpus()},
+        }

@@ -1,0 +1,105 @@
+"""NVIDIA GPUs through NVML (nvidia-ml-py): power (mW), total energy since driver load (mJ, Volta+),
+SM/memory clocks, temperature, utilisation, and clock-event (throttle) reasons decoded.
+Each query that the GPU does not support (NotSupported, e.g. on Jetson) reads None.
+options: index (GPU index, default 0)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from edgebench.sensors.base import Reading, Sensor
+
+# Bits verified in nvidia-ml-py 13.615.71 (see fixtures README); 0x200/0x400 from the deprecated names.
+CLOCK_EVENT_REASONS = {
+    0x1: "gpu_idle", 0x2: "applications_clocks_setting", 0x4: "sw_power_cap", 0x8: "hw_slowdown",
+    0x10: "sync_boost", 0x20: "sw_thermal_slowdown", 0x40: "hw_thermal_slowdown",
+    0x80: "hw_power_brake_slowdown", 0x100: "display_clock_setting", 0x200: "board_limit",
+    0x400: "reliability",
+}
+THERMAL_REASONS = 0x20 | 0x40
+SLOWDOWN_REASONS = 0x8 | 0x20 | 0x40 | 0x80
+
+
+def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
+    return tuple(name for bit, name in CLOCK_EVENT_REASONS.items() if mask & bit)
+
+
+class NvmlSensor(Sensor):
+    name = "nvml"
+
+    def __init__(self, root=None, runner=None, options=None, nvml_module: Any = None) -> None:
+        super().__init__(root, runner, options)
+        self._nvml = nvml_module
+        self._handle: Any = None
+        self._reason: str | None = None
+        self._initialised = False
+
+    def available(self) -> str | None:
+        if self._initialised:
+            return None
+        if self._nvml is None:
+            try:
+                self._nvml = importlib.import_module("pynvml")
+            except ImportError:
+                return "nvidia-ml-py not installed (pip install nvidia-ml-py)"
+        nv = self._nvml
+        try:
+            nv.nvmlInit()
+        except Exception as exc:  # noqa: BLE001 - NVMLError_LibraryNotFound / DriverNotLoaded / ...
+            return f"NVML unavailable: {exc} (no NVIDIA driver?)"
+        index = int(self.options.get("index", 0))
+        try:
+            count = nv.nvmlDeviceGetCount()
+            if index >= count:
+                nv.nvmlShutdown()
+                return f"no NVIDIA GPU with index {index} (found {count})"
+            self._handle = nv.nvmlDeviceGetHandleByIndex(index)
+        except Exception as exc:  # noqa: BLE001
+            return f"NVML device {index}: {exc}"
+        self._initialised = True
+        return None
+
+    def _q(self, fn: str, *args: Any) -> Any:
+        try:
+            return getattr(self._nvml, fn)(self._handle, *args)
+        except Exception:  # noqa: BLE001 - NotSupported and friends read None
+            return None
+
+    def read(self) -> Reading:
+        nv = self._nvml
+        util = self._q("nvmlDeviceGetUtilizationRates")
+        reasons = self._q("nvmlDeviceGetCurrentClocksEventReasons")
+        if reasons is None:
+            reasons = self._q("nvmlDeviceGetCurrentClocksThrottleReasons")
+        return {
+            "power_mw": self._q("nvmlDeviceGetPowerUsage"),
+            "energy_mj": self._q("nvmlDeviceGetTotalEnergyConsumption"),
+            "sm_mhz": self._q("nvmlDeviceGetClockInfo", nv.NVML_CLOCK_SM),
+            "mem_mhz": self._q("nvmlDeviceGetClockInfo", nv.NVML_CLOCK_MEM),
+            "temp_c": self._q("nvmlDeviceGetTemperature", nv.NVML_TEMPERATURE_GPU),
+            "util_pct": getattr(util, "gpu", None),
+            "clock_event_reasons": reasons,
+            "thermal_slowdown": None if reasons is None else bool(reasons & THERMAL_REASONS),
+        }
+
+    def meta(self) -> dict[str, Any]:
+        if not self._initialised:
+            return {}
+        nv = self._nvml
+        name = self._q("nvmlDeviceGetName")
+        return {
+            "name": name.decode() if isinstance(name, bytes) else name,
+            "sm_max_mhz": self._q("nvmlDeviceGetMaxClockInfo", nv.NVML_CLOCK_SM),
+            "mem_max_mhz": self._q("nvmlDeviceGetMaxClockInfo", nv.NVML_CLOCK_MEM),
+            "power_limit_mw": self._q("nvmlDeviceGetEnforcedPowerLimit"),
+            "reason_bits": {hex(bit): name for bit, name in CLOCK_EVENT_REASONS.items()},
+        }
+
+    def close(self) -> None:
+        if self._initialised:
+            try:
+                self._nvml.nvmlShutdown()
+            except Exception:  # noqa: BLE001
+                pass
+            self._initialised = False

@@ -1,0 +1,64 @@
+"""psutil: the worker process's RSS and CPU%, system memory and CPU%.
+
+psutil reads the live /proc; under a fake root (anything but "/") this sensor says so and stays off.
+options: pid (default: this process). CPU% needs two samples: the first reads None, never 0."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from edgebench.sensors.base import Reading, Sensor
+
+
+class PsutilSensor(Sensor):
+    name = "psutil"
+
+    def __init__(self, root=None, runner=None, options=None) -> None:
+        super().__init__(root, runner, options)
+        self._proc: Any = None
+        self._primed = False
+
+    def available(self) -> str | None:
+        try:
+            import psutil
+        except ImportError:
+            return "psutil not installed (pip install psutil)"
+        if str(self.root.root) != "/":
+            return f"psutil reads the live /proc, not the root {self.root.root}"
+        pid = int(self.options.get("pid", os.getpid()))
+        try:
+            self._proc = psutil.Process(pid)
+        except psutil.Error as exc:
+            return f"psutil: no process {pid} ({exc})"
+        return None
+
+    def start(self) -> None:
+        import psutil
+
+        if self._proc is None:
+            self._proc = psutil.Process(int(self.options.get("pid", os.getpid())))
+        self._proc.cpu_percent(None)
+        psutil.cpu_percent(None)
+        self._primed = True
+
+    def read(self) -> Reading:
+        import psutil
+
+        primed = self._primed
+        if not primed:
+            self.start()
+        proc_cpu = self._proc.cpu_percent(None)
+        sys_cpu = psutil.cpu_percent(None)
+        mem = psutil.virtual_memory()
+        return {
+            "proc_rss_bytes": self._proc.memory_info().rss,
+            "proc_cpu_pct": proc_cpu if primed else None,
+            "cpu_pct": sys_cpu if primed else None,
+            "mem_used_bytes": mem.total - mem.available,
+            "mem_available_bytes": mem.available,
+            "mem_total_bytes": mem.total,
+        }
+
+    def meta(self) -> dict[str, Any]:
+        return {"pid": self._proc.pid if self._proc is not None else None, "cpu_count": os.cpu_count()}

@@ -1,0 +1,69 @@
+"""Worker-side entry for one case: build the sensors a spec names, sample them beside the timed loop,
+take the idle baseline, and mark the loop's phases on the same clock.
+
+spec = {"names": [...], "root": "/", "period_ms": 100, "idle_seconds": 0.0,
+        "options": {sensor: {...}}, "replay": {"tegrastats": "/path/file"}}   (only "names" required)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot
+from edgebench.sensors.registry import UnknownSensorError, load_sensor
+from edgebench.sensors.sampler import Sampler
+
+DEFAULT_PERIOD_MS = 100
+
+
+class CaseSampling:
+    def __init__(self, sampler: Sampler, idle_seconds: float, clock_ns: Callable[[], int],
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.sampler = sampler
+        self.idle_seconds = idle_seconds
+        self.clock_ns = clock_ns
+        self._sleep = sleep
+        self.marks: list[list[Any]] = []
+
+    def mark(self, event: str) -> None:
+        self.marks.append([event, self.clock_ns()])
+
+    def idle_window(self) -> None:
+        """Sample for idle_seconds with nothing running: the idle-power baseline."""
+        self.mark("idle_start")
+        if self.idle_seconds > 0:
+            self._sleep(self.idle_seconds)
+        self.mark("idle_end")
+
+    def stop(self) -> dict[str, Any]:
+        result = self.sampler.stop()
+        result["marks"] = list(self.marks)
+        return result
+
+
+def build_runner(replay: dict[str, str] | None) -> CommandRunner:
+    if not replay:
+        return SubprocessRunner()
+    return ReplayRunner(replay, fallback=SubprocessRunner())
+
+
+def start_case_sampling(spec: dict[str, Any], clock_ns: Callable[[], int]) -> CaseSampling:
+    names = list(spec["names"])
+    period_ms = float(spec.get("period_ms", DEFAULT_PERIOD_MS))
+    root = SysRoot(spec.get("root", "/"))
+    runner = build_runner(spec.get("replay"))
+    all_options = spec.get("options", {})
+    sensors, unavailable = [], {}
+    for name in names:
+        options = dict(all_options.get(name, {}))
+        if name == "tegrastats":
+            options.setdefault("interval_ms", int(period_ms))
+        try:
+            sensors.append(load_sensor(name, root, runner, options))
+        except (UnknownSensorError, ImportError, AttributeError) as exc:
+            unavailable[name] = str(exc)
+    sampler = Sampler(sensors, period_ms / 1000.0, clock_ns=clock_ns, unavailable=unavailable)
+    sampler.start()
+    return CaseSampling(sampler, float(spec.get("idle_seconds", 0.0)), clock_ns)

@@ -1,0 +1,1 @@
+"""How cases reach a device: ``local`` (a worker subprocess here), ``ssh``, ``dask``."""

@@ -1,0 +1,66 @@
+"""The local transport: each case in a fresh worker subprocess on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from edgebench.harness.case import Case
+from edgebench.transports.base import Transport, TransportError, crashed_result, find_result, stderr_tail
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+def worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def case_timeout_s(case: Case) -> float:
+    """Generous: loading, warm-up, the longest loop the rules allow, sensors' idle window, and slack."""
+    loop = case.duration_s if case.duration_s is not None else case.rules.max_seconds
+    idle = float(case.sensors.get("idle_seconds", 0) or 0) + float(case.sensors.get("cooldown_timeout_s", 0) or 0)
+    return 120.0 + 3 * (loop + case.rules.warmup_seconds) + idle
+
+
+class LocalTransport(Transport):
+    python = sys.executable
+
+    def _worker(self, args: list[str], stdin: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([self.python, "-m", "edgebench.harness.worker", *args], input=stdin,
+                              capture_output=True, text=True, timeout=timeout_s, env=worker_env())
+
+    def probe(self) -> dict[str, Any]:
+        try:
+            done = self._worker(["--probe"], "", 120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise TransportError(f"{self.profile.name}: cannot start the worker: {exc}") from None
+        found = find_result(done.stdout.splitlines())
+        if found is None:
+            tail = stderr_tail(done.stderr, 3).replace("\n", " | ")
+            raise TransportError(f"{self.profile.name}: the worker's probe failed: {tail}")
+        return found
+
+    def run_case(self, case: Case) -> dict[str, Any]:
+        started = time.time()
+        timeout = case_timeout_s(case)
+        try:
+            done = self._worker([], json.dumps(case.to_json()), timeout)
+        except subprocess.TimeoutExpired as exc:
+            stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+            result = crashed_result(case, -9, stderr, started, time.time())
+            result["error"] = f"worker timed out after {timeout:.0f} s and was killed"
+            return result
+        found = find_result(done.stdout.splitlines())
+        if found is None:
+            return crashed_result(case, done.returncode, done.stderr, started, time.time())
+        if done.stderr.strip():
+            found["stderr_tail"] = stderr_tail(done.stderr)
+        return found
