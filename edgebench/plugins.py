@@ -26,6 +26,8 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
     "edgebench.transports": {
         "local": "edgebench.transports.local:LocalTransport",
+        "ssh": "edgebench.transports.ssh:SSHTransport",
+        "dask": "edgebench.transports.dask_farm:DaskTransport",
     },
 }
 

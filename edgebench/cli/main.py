@@ -15,6 +15,14 @@ from edgebench.errors import EdgebenchError
 COMMAND_MODULES = (
     "edgebench.cli.run_cmd",
     "edgebench.cli.show_cmd",
+    "edgebench.cli.report_cmd",
+    "edgebench.cli.compare_cmd",
+    "edgebench.cli.baseline_cmd",
+    "edgebench.cli.export_cmd",
+    "edgebench.cli.sensors_cmd",
+    "edgebench.cli.doctor_cmd",
+    "edgebench.cli.system_cmd",
+    "edgebench.cli.agent_cmd",
     "edgebench.cli.list_cmd",
 )
 
@@ -37,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
-        except ImportError:
-            continue  # an optional part that is not installed
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a part this checkout does not have
         module.register(subparsers)
     return parser
 

@@ -6,17 +6,11 @@ for, so a typo (``min_iteration``) fails loudly instead of being ignored.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from edgebench.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python < 3.11 on devices
-    import tomli as tomllib
 
 T = TypeVar("T")
 _MISSING = object()
@@ -33,6 +27,11 @@ _TYPE_NAMES = {
 
 def load_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file safely; a syntax error becomes a one-line ConfigError naming the file."""
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
