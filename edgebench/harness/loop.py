@@ -80,6 +80,6 @@ def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf
                 if width <= target:
                     reason = "target_precision"
                     break
-    if width is None and len(samples) >= 2:
+    if reason != "target_precision" and len(samples) >= 2:
         width = median_ci_rel_width(sorted(samples), rules.confidence)
     return LoopResult(samples, reason, clock() - start, start, width)

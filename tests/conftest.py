@@ -1,0 +1,45 @@
+"""Shared test helpers: paths of the checkout, the shipped models, the shared recorded fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "suites" / "models"
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def tiny_onnx(tmp_path: Path) -> Path:
+    """A real two-layer ONNX model with a dynamic batch, built with onnx's helpers (no download)."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(0)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 32])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])
+    w1 = helper.make_tensor("w1", TensorProto.FLOAT, [32, 16], rng.standard_normal(512).astype("float32"))
+    w2 = helper.make_tensor("w2", TensorProto.FLOAT, [16, 8], rng.standard_normal(128).astype("float32"))
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("MatMul", ["r", "w2"], ["y"])]
+    graph = helper.make_graph(nodes, "tiny", [x], [y], [w1, w2])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path / "models" / "tiny.onnx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
