@@ -2,10 +2,139 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from edgebench.analysis.energy import energy_per_inference_mj, window_power
+from edgebench.analysis.throttling import assess
 
 KEYS = ("power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled")
 
+# Where a total comes from, best first: energy counters, then sampled total power.
+_COUNTER_PREFS = (
+    r"rapl\.psys_uj",
+    r"rapl\.package_\d+_uj",
+    r"nvml\.energy_mj",
+    r"hwmon\..*socket.*_uj",
+    r"hwmon\..*_uj",
+)
+_POWER_PREFS = (
+    r"jetson_power\.total_mw",
+    r"tegrastats\.total_mw",
+    r"rpi\.pmic_total_mw",
+    r"nvml\.power_mw",
+    r"nvidia_smi\.gpu0_power_mw",
+    r"hwmon\..*_mw",
+)
+
+
+def _has_values(values: Sequence[Any]) -> bool:
+    return sum(v is not None for v in values) >= 2
+
+
+def pick_total_channels(channels: Mapping[str, Sequence[Any]], preferred: str | None = None) -> list[str]:
+    """The channel(s) that give total energy or power: `preferred` (the profile's), else the best present.
+    RAPL packages are summed; other sources use one channel."""
+    if preferred is not None:
+        return [preferred] if preferred in channels and _has_values(channels[preferred]) else []
+    for pattern in (*_COUNTER_PREFS, *_POWER_PREFS):
+        hits = [c for c in channels if re.fullmatch(pattern, c) and _has_values(channels[c])]
+        if hits:
+            return hits if pattern.startswith(r"rapl\.package") else hits[:1]
+    return []
+
+
+def _mark(marks: Sequence[Sequence[Any]], name: str) -> int | None:
+    for event, t in marks:
+        if event == name:
+            return int(t)
+    return None
+
+
+def _wrap_ranges(sensors: Mapping[str, Any]) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for name, status in sensors.items():
+        for ch, rng in ((status.get("meta") or {}).get("max_energy_range_uj") or {}).items():
+            out[f"{name}.{ch}"] = rng
+    return out
+
 
 def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = None) -> dict[str, Any]:
-    return {key: None for key in KEYS} | {"details": {}}
+    out: dict[str, Any] = {key: None for key in KEYS}
+    rec = case.get("sensors")
+    latency = case.get("latency_ns") or []
+    if not rec or not rec.get("t_ns"):
+        out["details"] = {"reason": "no sensor series"}
+        return out
+    t_ns: list[int] = rec["t_ns"]
+    channels: dict[str, list[Any]] = rec.get("channels", {})
+    marks = rec.get("marks", [])
+    sensors = rec.get("sensors", {})
+    loop_start, loop_end = _mark(marks, "loop_start"), _mark(marks, "loop_end")
+    if loop_start is None or loop_end is None or loop_end <= loop_start:
+        loop_start, loop_end = t_ns[0], t_ns[-1]
+        loop_s = sum(latency) / 1e9 if latency else (loop_end - loop_start) / 1e9
+        window_note = "no loop marks: whole series"
+    else:
+        loop_s = (loop_end - loop_start) / 1e9
+        window_note = "loop_start..loop_end"
+    idle_start, idle_end = _mark(marks, "idle_start"), _mark(marks, "idle_end")
+    iterations = int(case.get("iterations") or len(latency))
+    batch = int(case.get("batch") or 1)
+    details: dict[str, Any] = {
+        "window": window_note,
+        "loop_s": loop_s,
+        "iterations": iterations,
+        "batch": batch,
+    }
+
+    total = pick_total_channels(channels, total_power_channel)
+    if total:
+        wraps = _wrap_ranges(sensors)
+        loop = window_power(t_ns, channels, total, loop_start, loop_end, wraps)
+        idle = None
+        if idle_start is not None and idle_end is not None and idle_end > idle_start:
+            idle = window_power(t_ns, channels, total, idle_start, idle_end, wraps)
+        idle_mw = idle.avg_mw if idle else None
+        per_iter, active = energy_per_inference_mj(loop.avg_mw, idle_mw, loop_s, iterations)
+        out["power_avg_w"] = loop.avg_mw / 1000.0 if loop.avg_mw is not None else None
+        out["power_idle_w"] = idle_mw / 1000.0 if idle_mw is not None else None
+        out["energy_per_inference_mj"] = per_iter
+        sources = {c.split(".", 1)[0]: (sensors.get(c.split(".", 1)[0]) or {}).get("meta", {}) for c in total}
+        details["energy"] = {
+            "channels": list(total),
+            "method": loop.method,
+            "samples": loop.samples,
+            "covered_s": loop.duration_s,
+            "idle_method": idle.method if idle else None,
+            "active_energy_per_inference_mj": active,
+            "energy_per_sample_mj": per_iter / batch if per_iter is not None else None,
+            "per": f"iteration (batch {batch})",
+            "total_source": {k: m.get("total_source") for k, m in sources.items() if m.get("total_source")},
+            "units": {"power": "W", "energy": "mJ"},
+        }
+    else:
+        details["energy"] = {"reason": "no power or energy channel with readings"}
+
+    in_loop = [k for k, t in enumerate(t_ns) if loop_start <= t <= loop_end]
+    windowed = {ch: [vals[k] for k in in_loop] for ch, vals in channels.items()}
+    temps = [
+        v
+        for ch, vals in windowed.items()
+        if ch.endswith("_c")
+        for v in vals
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
+    out["temp_max_c"] = max(temps) if temps else None
+    th = assess(windowed, {n: (s.get("meta") or {}) for n, s in sensors.items()}, latency)
+    out["throttled"] = th.throttled
+    details["throttling"] = {
+        "flags": list(th.flags),
+        "notes": list(th.notes),
+        "signals": list(th.signals),
+        **th.details,
+    }
+    details["drift"] = th.drift
+    out["details"] = details
+    return out

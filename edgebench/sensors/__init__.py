@@ -17,6 +17,15 @@ from edgebench.sensors.sampler import Sampler
 from edgebench.sensors.sampling import CaseSampling, start_case_sampling
 
 __all__ = [
-    "CaseSampling", "CommandRunner", "ReplayRunner", "RootOnlyError", "Sampler", "Sensor",
-    "SubprocessRunner", "SysRoot", "builtin_sensor_names", "load_sensor", "start_case_sampling",
+    "CaseSampling",
+    "CommandRunner",
+    "ReplayRunner",
+    "RootOnlyError",
+    "Sampler",
+    "Sensor",
+    "SubprocessRunner",
+    "SysRoot",
+    "builtin_sensor_names",
+    "load_sensor",
+    "start_case_sampling",
 ]

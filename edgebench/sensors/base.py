@@ -27,7 +27,7 @@ class CommandNotFoundError(FileNotFoundError):
 
 
 class SysRoot:
-    """All reads of /sys, /proc, /dev and /etc go through here; `root` replaces "/" (default: the live system)."""
+    """All reads of /sys, /proc, /dev and /etc go through here; `root` replaces "/" (default: live system)."""
 
     def __init__(self, root: str | Path = "/") -> None:
         self.root = Path(root)
@@ -56,7 +56,7 @@ class SysRoot:
         """Paths (as seen from inside the root, starting with "/") matching `pattern`, sorted."""
         prefix = str(self.root).rstrip("/")
         hits = _glob.glob(str(self.path(pattern)))
-        return sorted("/" + h[len(prefix):].lstrip("/") for h in hits)
+        return sorted("/" + h[len(prefix) :].lstrip("/") for h in hits)
 
     def read_str(self, path: str) -> str | None:
         """Stripped contents, or None when missing, unreadable, root-only or empty."""
@@ -158,9 +158,7 @@ def recorded_lines(path: str | Path) -> list[str]:
 
 
 class _ReplayStream:
-    def __init__(
-        self, lines: list[str], line_period_s: float, sleep: Callable[[float], None] | None
-    ) -> None:
+    def __init__(self, lines: list[str], line_period_s: float, sleep: Callable[[float], None] | None) -> None:
         self._lines = lines
         self._period_s = line_period_s
         self._sleep = sleep
@@ -243,7 +241,9 @@ class Sensor:
     streaming: bool = False
 
     def __init__(
-        self, root: SysRoot | None = None, runner: CommandRunner | None = None,
+        self,
+        root: SysRoot | None = None,
+        runner: CommandRunner | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         self.root = root if root is not None else SysRoot()

@@ -21,8 +21,12 @@ def wait_for_cooldown(
     No rule -> "no_rule"; no reading at all -> "no_temperature". Returns what happened, for the record."""
     start = clock()
     first = read_temp_c()
-    record: dict[str, Any] = {"max_temp_c": max_temp_c, "stable_delta_c": stable_delta_c, "timeout_s": timeout_s,
-                              "start_temp_c": first}
+    record: dict[str, Any] = {
+        "max_temp_c": max_temp_c,
+        "stable_delta_c": stable_delta_c,
+        "timeout_s": timeout_s,
+        "start_temp_c": first,
+    }
     if max_temp_c is None and stable_delta_c is None:
         return {**record, "outcome": "no_rule", "waited_s": 0.0, "end_temp_c": first, "polls": 1}
     history: list[tuple[float, float]] = []

@@ -17,12 +17,18 @@ class CpufreqSensor(Sensor):
     name = "cpufreq"
 
     def _cpus(self) -> list[tuple[int, str]]:
+        cached = getattr(self, "_cached_cpus", None)
+        if cached is not None:
+            return cached
         found = []
         for d in self.root.glob(CPUS_GLOB):
             m = re.search(r"/cpu(\d+)/cpufreq$", d)
             if m:
                 found.append((int(m.group(1)), d))
-        return sorted(found)
+        found.sort()
+        if found:  # discovered once; an empty result is retried
+            self._cached_cpus = found
+        return found
 
     def available(self) -> str | None:
         cpus = self._cpus()
@@ -41,5 +47,7 @@ class CpufreqSensor(Sensor):
     def meta(self) -> dict[str, Any]:
         return {
             "governor": {f"cpu{n}": self.root.read_str(f"{d}/scaling_governor") for n, d in self._cpus()},
-            "cpuinfo_max_khz": {f"cpu{n}": self.root.read_int(f"{d}/cpuinfo_max_freq") for n, d in self._cpus()},
+            "cpuinfo_max_khz": {
+                f"cpu{n}": self.root.read_int(f"{d}/cpuinfo_max_freq") for n, d in self._cpus()
+            },
         }

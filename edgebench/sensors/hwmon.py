@@ -14,7 +14,13 @@ from edgebench.sensors.base import Reading, Sensor, channel_slug
 
 HWMON_GLOB = "/sys/class/hwmon/hwmon*"
 _INPUT = re.compile(r"/(power|energy|in|curr|temp)(\d+)_input$")
-_UNIT = {"power": ("_mw", 1e-3), "energy": ("_uj", 1), "in": ("_mv", 1), "curr": ("_ma", 1), "temp": ("_c", 1e-3)}
+_UNIT = {
+    "power": ("_mw", 1e-3),
+    "energy": ("_uj", 1),
+    "in": ("_mv", 1),
+    "curr": ("_ma", 1),
+    "temp": ("_c", 1e-3),
+}
 
 
 def hwmon_value(kind: str, raw: int | None) -> float | int | None:

@@ -18,7 +18,10 @@ class IntelThrottleSensor(Sensor):
     name = "intel_throttle"
 
     def _layout(self) -> tuple[dict[str, str], list[str]]:
-        """(package id -> one CPU dir), [CPU dirs, one per physical core]."""
+        """(package id -> one CPU dir), [CPU dirs, one per physical core]; discovered once."""
+        cached = getattr(self, "_cached_layout", None)
+        if cached is not None:
+            return cached
         packages: dict[str, str] = {}
         cores: dict[tuple[str, str], str] = {}
         dirs = sorted(self.root.glob(CPUS_GLOB), key=lambda d: int(re.findall(r"/cpu(\d+)/", d)[0]))
@@ -28,7 +31,10 @@ class IntelThrottleSensor(Sensor):
             core = self.root.read_str(f"{cpu}/topology/core_id") or cpu
             packages.setdefault(pkg, d)
             cores.setdefault((pkg, core), d)
-        return packages, list(cores.values())
+        layout = packages, list(cores.values())
+        if packages:
+            self._cached_layout = layout
+        return layout
 
     def available(self) -> str | None:
         packages, _ = self._layout()

@@ -27,15 +27,30 @@ class JetsonGpuSensor(Sensor):
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
         self._power_mode: dict[str, Any] | None = None
+        self._paths: dict[str, str | None] = {}
 
     def _load_file(self) -> str | None:
-        return next((f for f in LOAD_FILES if self.root.exists(f)), None)
+        if "load" not in self._paths:
+            self._paths["load"] = self._find_load_file()
+        return self._paths["load"]
 
     def _devfreq(self) -> str | None:
+        if "devfreq" not in self._paths:
+            self._paths["devfreq"] = self._find_devfreq()
+        return self._paths["devfreq"]
+
+    def _find_load_file(self) -> str | None:
+        return next((f for f in LOAD_FILES if self.root.exists(f)), None)
+
+    def _find_devfreq(self) -> str | None:
         for node in self.root.glob(DEVFREQ_GLOB):
             base = node.rsplit("/", 1)[-1]
             of_name = self.root.read_str(f"{node}/device/of_node/name") or ""
-            if of_name in GPU_NODE_NAMES or any(n in base for n in GPU_NODE_NAMES) or base.startswith("gpu-gpc"):
+            if (
+                of_name in GPU_NODE_NAMES
+                or any(n in base for n in GPU_NODE_NAMES)
+                or base.startswith("gpu-gpc")
+            ):
                 return node
         return None
 
@@ -64,13 +79,20 @@ class JetsonGpuSensor(Sensor):
             else:
                 try:
                     mode = parse_nvpmodel_q(self.runner.run(["nvpmodel", "-q"]))
-                    self._power_mode = {"name": mode.name if mode else None,
-                                        "id": mode.mode_id if mode else None, "reason": None}
+                    self._power_mode = {
+                        "name": mode.name if mode else None,
+                        "id": mode.mode_id if mode else None,
+                        "reason": None,
+                    }
                 except Exception as exc:  # noqa: BLE001 - recorded, not fatal
                     self._power_mode = {"name": None, "id": None, "reason": f"nvpmodel -q failed: {exc}"}
         return self._power_mode
 
     def meta(self) -> dict[str, Any]:
         node = self._devfreq()
-        return {"devfreq": node, "load_file": self._load_file(), "power_mode": self.power_mode(),
-                "gpu_max_mhz": hz_to_mhz(self.root.read_int(f"{node}/max_freq")) if node else None}
+        return {
+            "devfreq": node,
+            "load_file": self._load_file(),
+            "power_mode": self.power_mode(),
+            "gpu_max_mhz": hz_to_mhz(self.root.read_int(f"{node}/max_freq")) if node else None,
+        }

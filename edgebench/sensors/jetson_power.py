@@ -41,8 +41,15 @@ def find_rails(root: SysRoot) -> list[RailFiles]:
                 k = name_file.rsplit("_", 1)[-1]
                 name = root.read_str(name_file)
                 if name and name != NOT_CONNECTED:
-                    rails.append(RailFiles(name, "iio", f"{dev}/in_power{k}_input",
-                                           f"{dev}/in_voltage{k}_input", f"{dev}/in_current{k}_input"))
+                    rails.append(
+                        RailFiles(
+                            name,
+                            "iio",
+                            f"{dev}/in_power{k}_input",
+                            f"{dev}/in_voltage{k}_input",
+                            f"{dev}/in_current{k}_input",
+                        )
+                    )
     for dev in root.glob(HWMON_GLOB):
         for label_file in root.glob(f"{dev}/in[1-3]_label"):
             k = re.findall(r"in(\d)_label$", label_file)[0]
@@ -51,7 +58,9 @@ def find_rails(root: SysRoot) -> list[RailFiles]:
                 rails.append(RailFiles(name, "hwmon", None, f"{dev}/in{k}_input", f"{dev}/curr{k}_input"))
     for dev in root.glob(INA238_GLOB):
         name = root.read_str(f"{dev}/power1_label") or "VIN"
-        rails.append(RailFiles(name, "ina238", f"{dev}/power1_input", f"{dev}/in1_input", f"{dev}/curr1_input"))
+        rails.append(
+            RailFiles(name, "ina238", f"{dev}/power1_input", f"{dev}/in1_input", f"{dev}/curr1_input")
+        )
     return rails
 
 

@@ -14,10 +14,14 @@ _HEADER_FIELD = re.compile(r"^[a-z][a-z_.]*(?: \[[^\]]+\])?$")
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)(?: (?:W|MHz|%|MiB|C))?$")
 # field -> (channel suffix, scale to the channel unit)
 FIELDS = {
-    "power.draw": ("power_mw", 1000.0), "temperature.gpu": ("temp_c", 1.0),
-    "clocks.current.sm": ("sm_mhz", 1.0), "clocks.current.memory": ("mem_mhz", 1.0),
-    "utilization.gpu": ("util_pct", 1.0), "utilization.memory": ("mem_util_pct", 1.0),
-    "memory.used": ("mem_used_bytes", 1024.0 * 1024.0), "memory.free": ("mem_free_bytes", 1024.0 * 1024.0),
+    "power.draw": ("power_mw", 1000.0),
+    "temperature.gpu": ("temp_c", 1.0),
+    "clocks.current.sm": ("sm_mhz", 1.0),
+    "clocks.current.memory": ("mem_mhz", 1.0),
+    "utilization.gpu": ("util_pct", 1.0),
+    "utilization.memory": ("mem_util_pct", 1.0),
+    "memory.used": ("mem_used_bytes", 1024.0 * 1024.0),
+    "memory.free": ("mem_free_bytes", 1024.0 * 1024.0),
 }
 
 

@@ -12,8 +12,11 @@ from typing import Any
 
 from edgebench.sensors.base import Reading, RootOnlyError, Sensor, channel_slug
 
-ZONE_GLOBS = ("/sys/class/powercap/*rapl*:*", "/sys/class/powercap/*rapl/*rapl*:*",
-              "/sys/class/powercap/*rapl/*rapl*:*/*rapl*:*")
+ZONE_GLOBS = (
+    "/sys/class/powercap/*rapl*:*",
+    "/sys/class/powercap/*rapl/*rapl*:*",
+    "/sys/class/powercap/*rapl/*rapl*:*/*rapl*:*",
+)
 
 
 def wrap_delta_uj(prev_uj: int, cur_uj: int, max_energy_range_uj: int | None) -> int | None:
@@ -76,8 +79,13 @@ class RaplSensor(Sensor):
     def meta(self) -> dict[str, Any]:
         zones = self._discover()
         return {
-            "max_energy_range_uj": {ch: self.root.read_int(f"{z}/max_energy_range_uj") for ch, z in zones.items()},
+            "max_energy_range_uj": {
+                ch: self.root.read_int(f"{z}/max_energy_range_uj") for ch, z in zones.items()
+            },
             "zones": {ch: z for ch, z in zones.items()},
-            "root_only": [ch for ch, z in zones.items()
-                          if (self.root.unreadable_reason(f"{z}/energy_uj") or "").startswith("root-only")],
+            "root_only": [
+                ch
+                for ch, z in zones.items()
+                if (self.root.unreadable_reason(f"{z}/energy_uj") or "").startswith("root-only")
+            ],
         }

@@ -18,8 +18,13 @@ _PMIC = re.compile(r"^\s*(\S+)_([AV])\s+(?:current|volt)\(\d+\)=(-?\d+(?:\.\d+)?
 
 # Official bit table (raspberrypi/documentation, get_throttled).
 THROTTLE_BITS = {
-    0: "under_voltage_now", 1: "arm_freq_capped_now", 2: "throttled_now", 3: "soft_temp_limit_now",
-    16: "under_voltage_occurred", 17: "arm_freq_capped_occurred", 18: "throttled_occurred",
+    0: "under_voltage_now",
+    1: "arm_freq_capped_now",
+    2: "throttled_now",
+    3: "soft_temp_limit_now",
+    16: "under_voltage_occurred",
+    17: "arm_freq_capped_occurred",
+    18: "throttled_occurred",
     19: "soft_temp_limit_occurred",
 }
 
@@ -53,13 +58,13 @@ class PmicRail:
 
 
 def parse_measure_temp(text: str) -> float | None:
-    """"temp=57.9'C" (also "temp=60.7C") -> 57.9."""
+    """ "temp=57.9'C" (also "temp=60.7C") -> 57.9."""
     m = _TEMP.search(text)
     return float(m.group(1)) if m else None
 
 
 def parse_measure_clock(text: str) -> int | None:
-    """"frequency(48)=2000478464" -> 2000478464 Hz (the id in parentheses varies by firmware)."""
+    """ "frequency(48)=2000478464" -> 2000478464 Hz (the id in parentheses varies by firmware)."""
     m = _CLOCK.search(text)
     return int(m.group(2)) if m else None
 

@@ -18,7 +18,9 @@ MAX_ERRORS_PER_SENSOR = 20
 
 class Sampler:
     def __init__(
-        self, sensors: Sequence[Sensor], period_s: float,
+        self,
+        sensors: Sequence[Sensor],
+        period_s: float,
         clock_ns: Callable[[], int] = time.perf_counter_ns,
         unavailable: dict[str, str] | None = None,
     ) -> None:
@@ -118,7 +120,9 @@ class Sampler:
             except Exception as exc:  # noqa: BLE001
                 meta = {"error": f"{type(exc).__name__}: {exc}"}
             status.setdefault(s.name, {"available": False, "reason": "not opened"})["meta"] = meta
-        dropped = {n: c - MAX_ERRORS_PER_SENSOR for n, c in self._error_counts.items() if c > MAX_ERRORS_PER_SENSOR}
+        dropped = {
+            n: c - MAX_ERRORS_PER_SENSOR for n, c in self._error_counts.items() if c > MAX_ERRORS_PER_SENSOR
+        }
         return {
             "period_ms": self.period_s * 1000.0,
             "t_ns": list(self._t_ns),

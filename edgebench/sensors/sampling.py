@@ -19,8 +19,13 @@ DEFAULT_PERIOD_MS = 100
 
 
 class CaseSampling:
-    def __init__(self, sampler: Sampler, idle_seconds: float, clock_ns: Callable[[], int],
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        sampler: Sampler,
+        idle_seconds: float,
+        clock_ns: Callable[[], int],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.sampler = sampler
         self.idle_seconds = idle_seconds
         self.clock_ns = clock_ns
@@ -43,17 +48,17 @@ class CaseSampling:
         return result
 
 
-def build_runner(replay: dict[str, str] | None) -> CommandRunner:
+def build_runner(replay: dict[str, str] | None, period_s: float = 0.0) -> CommandRunner:
     if not replay:
         return SubprocessRunner()
-    return ReplayRunner(replay, fallback=SubprocessRunner())
+    return ReplayRunner(replay, line_period_s=period_s, fallback=SubprocessRunner())
 
 
 def start_case_sampling(spec: dict[str, Any], clock_ns: Callable[[], int]) -> CaseSampling:
     names = list(spec["names"])
     period_ms = float(spec.get("period_ms", DEFAULT_PERIOD_MS))
     root = SysRoot(spec.get("root", "/"))
-    runner = build_runner(spec.get("replay"))
+    runner = build_runner(spec.get("replay"), period_ms / 1000.0)
     all_options = spec.get("options", {})
     sensors, unavailable = [], {}
     for name in names:

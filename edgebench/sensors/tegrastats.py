@@ -180,8 +180,9 @@ def parse_tegrastats_line(line: str) -> TegraStats:
                 k = 2
                 while name in out["rails"]:
                     name, k = f"{t}_{k}", k + 1
-                out["rails"][name] = Rail(int(r.group(1)), int(r.group(2)),
-                                          int(r.group(3)) if r.group(3) else None)
+                out["rails"][name] = Rail(
+                    int(r.group(1)), int(r.group(2)), int(r.group(3)) if r.group(3) else None
+                )
             i += 2
         elif _NAME.match(t) and (nxt == "off" or _ENGINE_VAL.match(nxt)):
             if nxt == "off":
@@ -266,7 +267,8 @@ class TegrastatsSensor(Sensor):
                 if not line.strip():
                     continue
                 channels, source = tegrastats_channels(
-                    parse_tegrastats_line(line), self.options.get("total_rail"))
+                    parse_tegrastats_line(line), self.options.get("total_rail")
+                )
                 with self._lock:
                     self._latest, self._total_source = channels, source
                     self.lines_seen += 1

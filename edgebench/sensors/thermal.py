@@ -24,7 +24,7 @@ class TripPoint:
 
 
 def parse_millidegrees(text: str | None) -> float | None:
-    """"57939" -> 57.939; empty, garbage or -256000 (offline) -> None."""
+    """ "57939" -> 57.939; empty, garbage or -256000 (offline) -> None."""
     if text is None or not text.strip():
         return None
     try:
@@ -35,7 +35,7 @@ def parse_millidegrees(text: str | None) -> float | None:
 
 
 def zone_channel(zone_type: str) -> str:
-    """Channel name of a zone, as tegrastats names it: "CPU-therm" -> "cpu_c", "thermal-fan-est" -> "thermal_c"."""
+    """A zone's channel, tegrastats-style: "CPU-therm" -> "cpu_c", "thermal-fan-est" -> "thermal_c"."""
     name = zone_type.strip()
     if name == "thermal-fan-est":
         name = "thermal"
@@ -91,6 +91,8 @@ class ThermalSensor(Sensor):
     def meta(self) -> dict[str, Any]:
         return {
             "zones": {ch: self.root.read_str(f"{z}/type") for ch, z in self._discover().items()},
-            "trip_points_c": {ch: [[p.temp_c, p.kind] for p in pts] for ch, pts in self.trips().items() if pts},
+            "trip_points_c": {
+                ch: [[p.temp_c, p.kind] for p in pts] for ch, pts in self.trips().items() if pts
+            },
             "skipped": list(PLACEHOLDER_ZONES),
         }

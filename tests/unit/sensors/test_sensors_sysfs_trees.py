@@ -1,0 +1,221 @@
+"""Sysfs sensors on fake trees built from the fixture layouts: Nano JP4, Orin JP5/6, Pi 4, Intel RAPL host."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from edgebench.sensors.base import ReplayRunner, RootOnlyError, SysRoot
+from edgebench.sensors.cpufreq import CpufreqSensor
+from edgebench.sensors.hwmon import HwmonSensor
+from edgebench.sensors.intel_throttle import IntelThrottleSensor
+from edgebench.sensors.jetson_gpu import JetsonGpuSensor
+from edgebench.sensors.jetson_power import JetsonPowerSensor
+from edgebench.sensors.rapl import RaplSensor, wrap_delta_uj
+from edgebench.sensors.rpi import RpiSensor
+from edgebench.sensors.thermal import ThermalSensor, parse_millidegrees, zone_channel
+from tests.fixtures.sensors.sysfs_trees import (
+    RAPL_MAX,
+    build_intel_rapl,
+    build_nano_jp4,
+    build_orin_jp5,
+    build_pi4,
+    fixture,
+    root_only_sysroot,
+    set_rapl_energy,
+    write,
+)
+
+NO_TOOLS = ReplayRunner({})
+
+
+def test_zone_names_follow_tegrastats():
+    assert [
+        zone_channel(t)
+        for t in (
+            "AO-therm",
+            "CPU-therm",
+            "thermal-fan-est",
+            "iwlwifi",
+            "cpu-thermal",
+            "Tboard_tegra",
+            "x86_pkg_temp",
+        )
+    ] == ["ao_c", "cpu_c", "thermal_c", "iwlwifi_c", "cpu_c", "tboard_c", "x86_pkg_temp_c"]
+    assert parse_millidegrees("57939") == 57.939
+    assert parse_millidegrees("") is None and parse_millidegrees("-256000") is None
+
+
+def test_nano_jp4_thermal_zones_from_the_verbatim_dump(tmp_path):
+    root = SysRoot(build_nano_jp4(tmp_path))
+    t = ThermalSensor(root, NO_TOOLS)
+    assert t.available() is None
+    assert t.read() == {
+        "ao_c": 31.0,
+        "cpu_c": 23.0,
+        "gpu_c": 21.0,
+        "pll_c": 19.5,
+        "thermal_c": 21.5,
+        "iwlwifi_c": 30.0,
+    }  # PMIC-Die (fixed 100 C) skipped
+    assert t.meta()["zones"]["cpu_c"] == "CPU-therm"
+
+
+def test_nano_jp4_iio_rails(tmp_path):
+    s = JetsonPowerSensor(SysRoot(build_nano_jp4(tmp_path)), NO_TOOLS)
+    assert s.available() is None
+    r = s.read()
+    assert r == {
+        "pom_5v_in_mw": 2132.0,
+        "pom_5v_in_mv": 5000,
+        "pom_5v_in_ma": 426,
+        "pom_5v_gpu_mw": 78.0,
+        "pom_5v_gpu_mv": 5000,
+        "pom_5v_gpu_ma": 15,
+        "pom_5v_cpu_mw": 275.0,
+        "pom_5v_cpu_mv": 5000,
+        "pom_5v_cpu_ma": 55,
+        "total_mw": 2132.0,
+    }
+    assert s.meta()["total_source"] == "rail POM_5V_IN" and s.meta()["layout"] == ["iio"]
+
+
+def test_nano_jp4_gpu_and_cpufreq(tmp_path):
+    root = SysRoot(build_nano_jp4(tmp_path))
+    g = JetsonGpuSensor(root, NO_TOOLS)
+    assert g.available() is None
+    assert g.read() == {"gpu_load_pct": 0.0, "gpu_cur_mhz": 76.8, "gpu_max_mhz": 998.4}
+    c = CpufreqSensor(root, NO_TOOLS)
+    assert c.available() is None
+    r = c.read()
+    assert r["cpu0_cur_khz"] == 102000 and r["cpu3_max_khz"] == 1479000 and len(r) == 12
+    assert c.meta()["governor"]["cpu2"] == "schedutil"
+
+
+def test_jetson_gpu_power_mode_from_nvpmodel_replay(tmp_path):
+    runner = ReplayRunner({"nvpmodel": fixture("nvpmodel_q_samples.txt")})
+    g = JetsonGpuSensor(SysRoot(build_nano_jp4(tmp_path)), runner)
+    assert g.read()["power_mode"] == "5W"
+    assert g.meta()["power_mode"] == {"name": "5W", "id": 1, "reason": None}
+
+
+def test_orin_nx_hwmon_rails_power_is_v_times_i(tmp_path):
+    s = JetsonPowerSensor(SysRoot(build_orin_jp5(tmp_path)), NO_TOOLS)
+    r = s.read()
+    assert r["vdd_in_mw"] == 5168 * 951 / 1000 == 4914.768
+    assert r["vdd_cpu_gpu_cv_mw"] == 448.92 and r["vdd_soc_mw"] == 1429.32
+    assert r["total_mw"] == 4914.768
+    assert not any(k.startswith("sum_of") for k in r)  # in7 summation channel skipped
+    assert s.meta()["total_source"] == "rail VDD_IN" and s.meta()["layout"] == ["hwmon"]
+
+
+def test_agx_orin_has_no_input_rail_so_rails_are_summed_and_nc_dropped(tmp_path):
+    s = JetsonPowerSensor(SysRoot(build_orin_jp5(tmp_path, board="agx_orin")), NO_TOOLS)
+    r = s.read()
+    assert r["total_mw"] == 2400.0 + 400.0 + 4030.0 + 300.0
+    assert "nc_mw" not in r
+    assert s.meta()["total_source"] == "sum of rails VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0+VDDQ_VDD2_1V8AO"
+    profile = JetsonPowerSensor(SysRoot(tmp_path), NO_TOOLS, {"total_rail": "VDD_GPU_SOC"})
+    assert profile.read()["total_mw"] == 2400.0 and profile.meta()["total_source"] == "rail VDD_GPU_SOC"
+
+
+def test_orin_thermal_disabled_zone_reads_none_and_trips(tmp_path):
+    t = ThermalSensor(SysRoot(build_orin_jp5(tmp_path)), NO_TOOLS)
+    assert t.read() == {"cpu_c": 44.093, "gpu_c": 41.343, "soc0_c": 43.281, "tj_c": None}
+    assert t.meta()["trip_points_c"] == {"cpu_c": [[99.0, "passive"]]}
+    g = JetsonGpuSensor(SysRoot(tmp_path), NO_TOOLS)
+    assert g.read() == {"gpu_load_pct": 30.5, "gpu_cur_mhz": 305.0, "gpu_max_mhz": 624.75}
+
+
+def test_pi4_tree_and_vcgencmd_replay(tmp_path):
+    root_dir, rec = build_pi4(tmp_path / "pi4")
+    root = SysRoot(root_dir)
+    assert ThermalSensor(root, NO_TOOLS).read() == {"cpu_c": 57.939}
+    rpi = RpiSensor(root, ReplayRunner({"vcgencmd": rec}))
+    r = rpi.read()
+    assert (r["soc_c"], r["arm_mhz"], r["throttled_raw"]) == (57.9, 1800.457088, 0x50005)
+    assert r["under_voltage_now"] is True and r["throttled_now"] is True and r["arm_freq_capped_now"] is False
+    assert r["under_voltage_occurred"] is True and r["soft_temp_limit_occurred"] is False
+    assert "pmic_total_mw" not in r and rpi.meta()["pmic"] is False  # a Pi 4 has no pmic_read_adc
+
+
+def test_intel_rapl_reads_counters_and_wraps(tmp_path):
+    root_dir = build_intel_rapl(tmp_path, energy_uj=RAPL_MAX - 1000)
+    s = RaplSensor(SysRoot(root_dir), NO_TOOLS)
+    assert s.available() is None
+    first = s.read()
+    assert first == {"package_0_uj": RAPL_MAX - 1000, "package_0_core_uj": (RAPL_MAX - 1000) // 2}
+    assert s.meta()["max_energy_range_uj"]["package_0_uj"] == RAPL_MAX
+    set_rapl_energy(root_dir, 4000)
+    second = s.read()["package_0_uj"]
+    assert wrap_delta_uj(first["package_0_uj"], second, RAPL_MAX) == 1000 + 1 + 4000
+    assert wrap_delta_uj(10, 25, RAPL_MAX) == 15 and wrap_delta_uj(25, 10, None) is None
+
+
+def test_intel_rapl_root_only_energy_is_unavailable_not_zero(tmp_path):
+    """chmod 000 on energy_uj; as root (these tests' usual case) the test-only ModeBitsSysRoot plays the
+    non-root kernel, otherwise the real SysRoot gets the real EACCES."""
+    root_dir = build_intel_rapl(tmp_path, root_only=True)
+    root = root_only_sysroot(root_dir)
+    assert (type(root).__name__ == "ModeBitsSysRoot") == (os.geteuid() == 0)
+    with pytest.raises(RootOnlyError):
+        root.read_text("/sys/class/powercap/intel-rapl:0/energy_uj")
+    s = RaplSensor(root, NO_TOOLS)
+    reason = s.available()
+    assert reason.startswith("root-only: /sys/class/powercap/intel-rapl:0/energy_uj (permission denied)")
+    assert "CVE-2020-8694" in reason
+    assert s.read() == {"package_0_uj": None, "package_0_core_uj": None}
+    assert s.meta()["root_only"] == ["package_0_uj", "package_0_core_uj"]
+    assert root.read_str("/sys/class/powercap/intel-rapl:0/name") == "package-0"  # still readable
+
+
+def test_intel_throttle_counters_from_the_verbatim_dump(tmp_path):
+    root_dir = build_intel_rapl(tmp_path)
+    s = IntelThrottleSensor(SysRoot(root_dir), NO_TOOLS)
+    assert s.available() is None
+    assert s.read() == {
+        "package0_throttle_count": 0,
+        "package0_throttle_total_time_ms": 0,
+        "core_throttle_count": 0,
+    }
+    write(root_dir, "/sys/devices/system/cpu/cpu1/thermal_throttle/core_throttle_count", 3)
+    write(root_dir, "/sys/devices/system/cpu/cpu1/thermal_throttle/package_throttle_count", 7)
+    assert s.read()["core_throttle_count"] == 3
+    assert s.read()["package0_throttle_count"] == 0  # package count read once, from the first CPU
+
+
+def test_hwmon_units_and_labels(tmp_path):
+    d = "/sys/class/hwmon/hwmon2"
+    write(tmp_path, f"{d}/name", "ina226")
+    write(tmp_path, f"{d}/power1_input", 2500000)
+    write(tmp_path, f"{d}/in1_input", 5012)
+    write(tmp_path, f"{d}/curr1_input", 498)
+    write(tmp_path, f"{d}/curr1_label", "VIN")
+    write(tmp_path, "/sys/class/hwmon/hwmon5/name", "amd_energy")
+    write(tmp_path, "/sys/class/hwmon/hwmon5/energy1_input", 123456)
+    write(tmp_path, "/sys/class/hwmon/hwmon5/energy1_label", "Esocket0")
+    write(tmp_path, "/sys/class/hwmon/hwmon5/temp1_input", 41250)
+    s = HwmonSensor(SysRoot(tmp_path), NO_TOOLS)
+    assert s.read() == {
+        "ina226_power1_mw": 2500.0,
+        "ina226_in1_mv": 5012,
+        "ina226_vin_ma": 498,
+        "amd_energy_esocket0_uj": 123456,
+        "amd_energy_temp1_c": 41.25,
+    }
+
+
+def test_missing_everything_gives_reasons(tmp_path):
+    root = SysRoot(tmp_path)
+    for cls in (
+        ThermalSensor,
+        CpufreqSensor,
+        IntelThrottleSensor,
+        RaplSensor,
+        HwmonSensor,
+        JetsonPowerSensor,
+        JetsonGpuSensor,
+    ):
+        reason = cls(root, NO_TOOLS).available()
+        assert reason is not None and reason.startswith("missing file"), (cls, reason)
