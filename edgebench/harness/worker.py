@@ -48,6 +48,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             from edgebench.sensors.sampling import start_case_sampling
 
             sampling = start_case_sampling(dict(case.sensors), clock)
+            sampling.cooldown(dict(case.sensors.get("cooldown") or {}))
             sampling.idle_window()
         backend = plugins.load("edgebench.backends", case.backend)()
         settings = dict(case.settings)

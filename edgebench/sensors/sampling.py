@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot
+from edgebench.sensors.cooldown import wait_for_cooldown
 from edgebench.sensors.registry import UnknownSensorError, load_sensor
 from edgebench.sensors.sampler import Sampler
 
@@ -42,9 +43,43 @@ class CaseSampling:
             self._sleep(self.idle_seconds)
         self.mark("idle_end")
 
+    def cooldown(self, rule: dict[str, Any]) -> dict[str, Any] | None:
+        """Wait, before the case, until the device is cool or stable (the profile's [cooldown] rule).
+
+        The temperature is ``rule["channel"]`` (``"thermal.cpu_c"``) when given, else the hottest ``*_c``
+        channel of the sensors sampling this case. Returns what happened, for the record.
+        """
+        if rule.get("max_temp_c") is None and rule.get("stable_delta_c") is None:
+            return None
+        channel = rule.get("channel")
+
+        def read_temp_c() -> float | None:
+            temps = []
+            for sensor in self.sampler.sensors:
+                if channel and not channel.startswith(sensor.name + "."):
+                    continue
+                try:
+                    values = sensor.read()
+                except Exception:  # a failing sensor reads as no temperature
+                    continue
+                for key, value in values.items():
+                    wanted = f"{sensor.name}.{key}" == channel if channel else key.endswith("_c")
+                    if wanted and isinstance(value, (int, float)) and not isinstance(value, bool):
+                        temps.append(float(value))
+            return max(temps) if temps else None
+
+        self.mark("cooldown_start")
+        outcome = wait_for_cooldown(read_temp_c, rule.get("max_temp_c"), rule.get("stable_delta_c"),
+                                    float(rule.get("timeout_s") or 0.0), self._sleep, time.monotonic)
+        self.mark("cooldown_end")
+        self.cooldown_record = outcome
+        return outcome
+
     def stop(self) -> dict[str, Any]:
         result = self.sampler.stop()
         result["marks"] = list(self.marks)
+        if getattr(self, "cooldown_record", None) is not None:
+            result["cooldown"] = self.cooldown_record
         return result
 
 
