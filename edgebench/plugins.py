@@ -41,7 +41,7 @@ def _entry_points(group: str) -> dict[str, str]:
     try:
         eps = metadata.entry_points(group=group)  # type: ignore[call-arg]
     except TypeError:  # pragma: no cover - Python 3.9
-        eps = metadata.entry_points().get(group, [])  # type: ignore[attr-defined]
+        eps = metadata.entry_points().get(group, [])  # type: ignore
     for ep in eps:
         found[ep.name] = ep.value
     return found

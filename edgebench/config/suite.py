@@ -190,7 +190,7 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
     if name not in SCENARIOS:
         raise table.error("name", f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     batch = as_list(table.raw("batch", 1 if name != "batch" else [8]))
-    for index, value in enumerate(batch):
+    for value in batch:
         check_type(value, int, table.source, table.key("batch"))
         if value < 1:
             raise table.error("batch", f"must be >= 1, got {value}")

@@ -63,6 +63,7 @@ def jetpack(root: Path) -> str | None:
 
 def describe(root: str = "/") -> dict[str, Any]:
     base = Path(root)
+    cores: int | None
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover

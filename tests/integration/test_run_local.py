@@ -88,7 +88,7 @@ def test_run_onnxruntime_and_null_end_to_end(tmp_path, tiny_onnx):
     assert tuple(rows[0]) == CSV_COLUMNS
     assert all(column in rows[0] for column in REQUIRED_CSV)
     batch_row = next(r for r in rows if r["case_id"] == "tiny.fp32.onnxruntime.threads=1.batch.b4")
-    assert (batch_row["device"], batch_row["threads"], batch_row["batch"], batch_row["status"]) == ("local", "1", "4", "ok")
+    assert [batch_row[k] for k in ("device", "threads", "batch", "status")] == ["local", "1", "4", "ok"]
     assert float(batch_row["throughput_ips"]) == pytest.approx(4e3 / float(batch_row["latency_mean_ms"]), rel=1e-4)
     shown = run_cli("show", str(out))
     assert shown.returncode == 0 and "tiny" in shown.stdout and "skipped: tiny.fp32.tflite" in shown.stdout
