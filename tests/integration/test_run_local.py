@@ -73,6 +73,13 @@ def test_run_onnxruntime_and_null_end_to_end(tmp_path, tiny_onnx):
     assert statuses["tiny.fp32.tflite.single_stream.b1"] == "skipped"
     assert sum(s == "ok" for s in statuses.values()) == 6
     assert store.document["schema_version"] == 1 and store.document["state"] == "complete"
+    env = store.document["environment"]
+    assert env["python"] == ".".join(map(str, sys.version_info[:3])) and env["cpu_count"] == len(os.sched_getaffinity(0))
+    assert env["cpu_model"] and env["kernel"] and env["os"]
+    import onnxruntime
+
+    assert store.document["backends"]["onnxruntime"]["version"] == onnxruntime.__version__
+    assert store.document["edgebench_version"] and store.document["suite"]["name"] == "s"
     ort = store.record("tiny.fp32.onnxruntime.threads=all.single_stream.b1")
     assert ort["runtime"]["providers_used"] == ["CPUExecutionProvider"]
     assert ort["runtime"]["intra_op_threads"] == len(os.sched_getaffinity(0))
