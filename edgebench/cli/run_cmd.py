@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ examples:
   edgebench run --profile local --filter '*int8*'      only the int8 cases
   edgebench run --profile local --fast                 a quick smoke test (few iterations)
   edgebench run --resume reports/20261128-101500-local-default
+  edgebench run --profile jetson-nano --tune           tune the device first, restore it after
+  edgebench run --cluster tcp://lab:8786 --profile jetson-nano --profile raspberry-pi-5
+                                                       a farm: every profile's cases on a Dask cluster
 """
 
 
@@ -23,8 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "profile describes, each in a fresh worker process, and write a run directory with "
                     "run.json, the raw samples and summary.csv.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", metavar="NAME|PATH",
-                        help="device profile: a name in device_profiles/ or a .toml path (default: local)")
+    parser.add_argument("--profile", metavar="NAME|PATH", action="append",
+                        help="device profile: a name in device_profiles/ or a .toml path (default: local); "
+                             "repeat it with --cluster to run on several devices at once")
+    parser.add_argument("--cluster", metavar="tcp://HOST:PORT",
+                        help="run on a Dask farm: each profile's cases go to the worker started there with "
+                             "`edgebench agent --profile P`; all results land in one run directory")
+    parser.add_argument("--tune", action="store_true",
+                        help="apply the profile's [prepare] operations before the run (governor, nvpmodel, "
+                             "jetson_clocks, fan) and restore the previous state after")
     parser.add_argument("--suite", metavar="NAME|PATH", default="default",
                         help="suite: a name in suites/ or a .toml path (default: default)")
     parser.add_argument("--out", type=Path, metavar="DIR",
@@ -68,24 +79,34 @@ class ProgressPrinter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgebench.config.locate import locate
     from edgebench.config.profile import load_profile
     from edgebench.config.suite import load_suite
-    from edgebench.config.locate import locate
+    from edgebench.errors import ConfigError
     from edgebench.harness import runner
     from edgebench.reporting.table import render_table
     from edgebench.transports.base import TransportError
 
+    profiles_given = args.profile or []
+    if len(profiles_given) > 1 and not args.cluster and not args.resume:
+        raise ConfigError("--profile", "", "several profiles run together only on a farm: add --cluster tcp://HOST:PORT")
+    if args.tune and (args.cluster or len(profiles_given) > 1):
+        raise ConfigError("--tune", "", "tune farm devices with `edgebench system tune --profile P` on each")
     if args.resume:
         from edgebench.results.store import RunStore
 
         stored = RunStore.open(args.resume)
-        profile = load_profile(args.profile or stored.document["profile"]["path"])
+        if "farm" in stored.document:
+            return run_farm(args, stored)
+        profile = load_profile(profiles_given[0] if profiles_given else stored.document["profile"]["path"])
         store = stored
         progress = ProgressPrinter(len(stored.pending()))
         out_dir = args.resume
         action = lambda: runner.resume(out_dir, profile, progress)  # noqa: E731
     else:
-        profile = load_profile(args.profile or "local")
+        if args.cluster:
+            return run_farm(args, None)
+        profile = load_profile(profiles_given[0] if profiles_given else "local")
         suite = load_suite(locate(args.suite, "suites"))
         out_dir = args.out or runner.default_out_dir(suite, profile)
         options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
@@ -97,15 +118,21 @@ def run(args: argparse.Namespace) -> int:
                 progress.total = len(cases)
                 print(f"edgebench: {len(cases)} cases of suite {suite.name} on {profile.name} -> {out_dir}",
                       file=sys.stderr)
-                runner.execute(store, cases, transport, progress)
+                if args.tune or profile.prepare:
+                    from edgebench.cli.system_cmd import record_state, tuned
+
+                    with tuned(profile, transport, enabled=args.tune):
+                        record_state(store, profile, transport)  # the device state the run ran in
+                        runner.execute(store, cases, transport, progress)
+                else:
+                    runner.execute(store, cases, transport, progress)
             return store
 
     try:
         store = action()
     except TransportError as exc:
         print(f"edgebench: error: {exc}", file=sys.stderr)
-        print(f"edgebench: finished cases are kept in {out_dir}; continue with: edgebench run --resume {out_dir}",
-              file=sys.stderr)
+        resume_hint(out_dir)
         return 3
     except KeyboardInterrupt:
         print(f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
@@ -116,6 +143,71 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nrun directory: {store.directory}")
     failed = [r for r in store.records() if r["status"] not in ("ok", "skipped")]
     return 1 if failed else 0
+
+
+def resume_hint(out_dir: Path) -> None:
+    if (Path(out_dir) / "run.json").exists():
+        print(f"edgebench: finished cases are kept in {out_dir}; continue with: edgebench run --resume {out_dir}",
+              file=sys.stderr)
+
+
+def run_farm(args: argparse.Namespace, stored: Any) -> int:
+    """``--cluster``: every profile's cases on a Dask farm, one run directory (or ``--resume`` of one)."""
+    from edgebench.config.locate import locate
+    from edgebench.config.profile import load_profile
+    from edgebench.config.suite import load_suite
+    from edgebench.errors import ConfigError
+    from edgebench.harness import runner
+    from edgebench.reporting.table import render_table
+    from edgebench.transports.base import TransportError
+    from edgebench.transports.dask_farm import DaskTransport
+
+    if stored is not None:
+        farm = stored.document["farm"]
+        paths = farm["profile_paths"]
+        profiles = [load_profile(p) for p in (args.profile or [paths[d] for d in farm["devices"]])]
+        cluster = args.cluster or farm["scheduler"]
+        out_dir = stored.directory
+    else:
+        profiles = [load_profile(p) for p in (args.profile or [])]
+        if not profiles:
+            raise ConfigError("--cluster", "", "name the devices with --profile (repeatable)")
+        names = [p.name for p in profiles]
+        if len(set(names)) != len(names):
+            raise ConfigError("--profile", "", f"a device is named twice: {', '.join(names)}")
+        cluster = args.cluster
+        suite = load_suite(locate(args.suite, "suites"))
+        out_dir = args.out or runner.default_out_dir(suite, profiles[0]).with_name(
+            f"{time.strftime('%Y%m%d-%H%M%S')}-farm-{suite.name}")
+    progress = ProgressPrinter(0)
+    try:
+        with DaskTransport(profiles[0], scheduler=cluster, profiles=profiles) as transport:
+            if stored is None:
+                options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
+                store, cases, problems = runner.start_farm(suite, profiles, out_dir, options, transport)
+            else:
+                store = stored
+                cases, problems = runner.resume_farm(store, profiles, transport)
+            progress.total = len(cases)
+            for problem in problems.values():
+                print(f"edgebench: error: {problem}", file=sys.stderr)
+            print(f"edgebench: {len(cases)} cases on {len(profiles) - len(problems)} device(s) of the farm "
+                  f"{cluster} -> {out_dir}", file=sys.stderr)
+            runner.execute(store, cases, transport, progress)
+    except TransportError as exc:
+        print(f"edgebench: error: {exc}", file=sys.stderr)
+        resume_hint(out_dir)
+        return 3
+    except KeyboardInterrupt:
+        print(f"\nedgebench: interrupted; continue with: edgebench run --resume {out_dir}", file=sys.stderr)
+        return 130
+    after_run(store)
+    print(render_table(store.summary_rows()))
+    print(f"\nrun directory: {store.directory}")
+    bad = [r for r in store.records() if r["status"] not in ("ok", "skipped")]
+    if any(r["status"] == "lost" for r in bad):
+        resume_hint(out_dir)
+    return 1 if bad else 0
 
 
 def after_run(store: Any) -> None:

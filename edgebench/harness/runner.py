@@ -162,3 +162,79 @@ def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = No
     return store
 
 
+# -- a farm: several device profiles on one Dask cluster, one run directory -------------------------------------
+def farm_case(case: Case, device: str) -> Case:
+    return replace(case, case_id=f"{case.case_id}@{device}")
+
+
+def start_farm(suite: Suite, profiles: Sequence[DeviceProfile], out_dir: Path, options: RunOptions,
+               transport: Any) -> tuple[RunStore, list[Case], dict[str, str]]:
+    """Probe every device through the cluster and write the run header; a device with no worker gets its
+    cases recorded ``lost`` with the reason (``--resume`` retries them)."""
+    cases: list[Case] = []
+    records: list[dict[str, Any]] = []
+    problems: dict[str, str] = {}
+    environments: dict[str, Any] = {}
+    backends: dict[str, Any] = {}
+    for profile in profiles:
+        try:
+            probe = transport.probe_device(profile.name)
+        except TransportError as exc:
+            problems[profile.name] = str(exc)
+            rules = suite.rules.fast() if options.fast else suite.rules
+            planned = [replace(c, rules=rules, sensors=sensors_spec(profile))
+                       for c in apply_filters(expand(suite), options.filters)]
+        else:
+            environments[profile.name] = probe.get("environment", {})
+            backends[profile.name] = probe.get("backends", {})
+            planned = plan(suite, profile, probe, options)
+        for case in planned:
+            case = farm_case(case, profile.name)
+            record = {**case_record(case), "device": profile.name}
+            if profile.name in problems and not case.skip_reason:
+                record.update({"status": schema.LOST, "error": problems[profile.name]})
+            records.append(record)
+            cases.append(case)
+    header = {
+        "edgebench_version": __version__,
+        "command": sys.argv,
+        "suite": suite.to_json(),
+        "suite_digest": suite.digest(),
+        "profile": {"name": "farm", "path": None, "transport": {"kind": "dask", "scheduler": transport.scheduler},
+                    "sensors": {}},
+        "farm": {"scheduler": transport.scheduler, "devices": [p.name for p in profiles],
+                 "profile_paths": {p.name: str(p.path) for p in profiles}},
+        "profiles": {p.name: p.to_json() for p in profiles},
+        "environment": {},
+        "environments": environments,
+        "backends": backends,
+        "fast": options.fast,
+        "git_commit": git_commit(Path.cwd()),
+        "case_specs": {c.case_id: c.to_json() for c in cases},
+    }
+    store = RunStore.create(out_dir, header, records)
+    runnable = [c for c in cases if c.skip_reason or c.case_id.rsplit("@", 1)[-1] not in problems]
+    return store, runnable, problems
+
+
+def resume_farm(store: RunStore, profiles: Sequence[DeviceProfile],
+                transport: Any) -> tuple[list[Case], dict[str, str]]:
+    """The farm's unfinished cases, re-checked against a fresh probe of each device that has some."""
+    by_device: dict[str, list[Case]] = {}
+    for case in resume_cases(store):
+        by_device.setdefault(case.case_id.rsplit("@", 1)[-1], []).append(case)
+    todo: list[Case] = []
+    problems: dict[str, str] = {}
+    named = {p.name: p for p in profiles}
+    for device, cases in by_device.items():
+        try:
+            probe = transport.probe_device(device)
+        except TransportError as exc:
+            problems[device] = str(exc)
+            for case in cases:
+                store.mark(case.case_id, schema.LOST, str(exc))
+            continue
+        todo += mark_unsupported(cases, named[device], probe)
+    store.document["state"] = "running"
+    store.document.setdefault("resumed_at", []).append(time.time())
+    return todo, problems

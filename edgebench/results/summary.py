@@ -48,7 +48,7 @@ def csv_row(device: str, record: Mapping[str, Any]) -> dict[str, Any]:
     runtime = record.get("runtime") or {}
     threads = runtime.get("intra_op_threads", runtime.get("num_threads", record.get("settings", {}).get("threads")))
     row = {
-        "device": device,
+        "device": record.get("device") or device,
         "model": record["model"],
         "backend": record["backend"],
         "precision": record["precision"],

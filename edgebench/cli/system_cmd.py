@@ -1,0 +1,140 @@
+"""``edgebench system show|tune|reset --profile P``: the device state a profile asks for ([prepare])."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import Any, Iterator
+
+EPILOG = """\
+examples:
+  edgebench system show --profile jetson-nano     exit 1 when the device is not as the profile asks
+  sudo edgebench system tune --profile local      governor, nvpmodel, jetson_clocks, fan, then cool down
+  edgebench system reset --profile jetson-nano    put back what tune changed
+
+[prepare] keys: governor = "performance", nvpmodel = 0, jetson_clocks = true, fan = "max" | 0..255,
+cooldown = true (uses the profile's [cooldown] max_temp_c / stable_delta_c / timeout_s)
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "system", help="show, tune or reset the device state (governor, nvpmodel, clocks, fan)",
+        description="Run the profile's [prepare] operations, in order, on the device the profile reaches "
+                    "(here, or over SSH through the agent). Each says whether it is available and what it "
+                    "would change.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("show", "tune", "reset"))
+    parser.add_argument("--profile", default="local", metavar="NAME|PATH")
+    parser.add_argument("--root", default=None, metavar="DIR",
+                        help="read /sys under DIR instead of / (a copied tree; local profiles only)")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.set_defaults(func=run)
+
+
+def prepare_config(profile: Any) -> Any:
+    from edgebench.system.ops import PrepareConfig
+
+    return PrepareConfig.parse(profile.prepare, str(profile.path), profile.cooldown)
+
+
+def system_call(profile: Any, transport: Any, action: str, root: str | None = None) -> dict[str, Any]:
+    """Run ``action`` where the profile's device is: in this process, or through the remote agent."""
+    config = prepare_config(profile)
+    if hasattr(transport, "system"):
+        return transport.system(action, config.to_json())
+    if profile.transport.kind != "local":
+        from edgebench.errors import EdgebenchError
+
+        raise EdgebenchError(f"{profile.name}: `edgebench system` needs a local or ssh profile; on a farm, run it "
+                             f"on the device itself")
+    from edgebench.sensors.base import SysRoot
+    from edgebench.system import cli, ops
+
+    state = cli.default_state_file()
+    ctx = ops.Context(root=SysRoot(root or "/"), state_dir=state.rsplit("/", 1)[0])
+    try:
+        return cli.execute(action, config, ctx, state)
+    except (OSError, RuntimeError) as exc:
+        return {"ok": False, "error": str(exc).splitlines()[0]}
+
+
+def record_state(store: Any, profile: Any, transport: Any) -> None:
+    """A run records the device state it ran in (``system_state`` in run.json); a failure is recorded too."""
+    try:
+        store.document["system_state"] = system_call(profile, transport, "show")
+    except Exception as exc:  # noqa: BLE001 - the state is context, never a reason to lose the run
+        store.document["system_state"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    store.flush()
+
+
+@contextlib.contextmanager
+def tuned(profile: Any, transport: Any, enabled: bool = True) -> Iterator[None]:
+    """``run --tune``: apply the [prepare] operations, and restore the previous state whatever happens."""
+    if not enabled:
+        yield
+        return
+    outcome = system_call(profile, transport, "tune")
+    print_outcome("tune", outcome, sys.stderr)
+    try:
+        yield
+    finally:
+        print_outcome("reset", system_call(profile, transport, "reset"), sys.stderr)
+
+
+def print_outcome(action: str, outcome: dict[str, Any], stream: Any = None) -> None:
+    stream = stream or sys.stdout
+    if outcome.get("error"):
+        stream.write(f"system {action}: error: {outcome['error']}\n")
+    for state in outcome.get("operations", []):
+        if not state["available"]:
+            verdict, detail = "n/a", state["reason"]
+        else:
+            verdict = "ok" if state["ok"] else "differs"
+            detail = f"current {_fmt(state['current'])}, wanted {_fmt(state['wanted'])}"
+        stream.write(f"{state['name']:14s} {verdict:8s} {detail}\n")
+    for change in outcome.get("changes", []):
+        name = change["name"]
+        if "skipped" in change:
+            stream.write(f"{name:14s} skipped  {change['skipped']}\n")
+        elif "error" in change:
+            stream.write(f"{name:14s} error    {change['error']}\n")
+        elif "unchanged" in change:
+            stream.write(f"{name:14s} already  {_fmt(change['unchanged'])}\n")
+        elif "restored" in change:
+            stream.write(f"{name:14s} restored {_fmt(change['restored'])}\n")
+        else:
+            stream.write(f"{name:14s} changed  {_fmt(change.get('before'))} -> {_fmt(change.get('after'))}\n")
+    if outcome.get("note"):
+        stream.write(f"system {action}: {outcome['note']}\n")
+    stream.flush()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, dict):
+        distinct = sorted({str(v) for v in value.values()})
+        return distinct[0] if len(distinct) == 1 else ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from edgebench.config.profile import load_profile
+    from edgebench.harness.runner import make_transport
+
+    profile = load_profile(args.profile)
+    prepare_config(profile)  # a bad [prepare] fails before anything connects
+    if not profile.prepare and not profile.cooldown.max_temp_c and profile.cooldown.stable_delta_c is None:
+        print(f"{profile.name}: the profile has no [prepare] table: nothing to {args.action}")
+        return 0
+    with make_transport(profile) as transport:
+        outcome = system_call(profile, transport, args.action, args.root)
+    if args.json:
+        print(json.dumps(outcome, indent=1))
+    else:
+        print_outcome(args.action, outcome)
+    return 0 if outcome.get("ok") else 1

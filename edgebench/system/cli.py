@@ -1,0 +1,89 @@
+"""Device side of ``edgebench system``: runs the operations here and prints the outcome as one JSON line.
+
+    python -m edgebench.system.cli show|tune|reset --prepare JSON [--root /] [--state FILE]
+
+The host side (``edgebench.cli.system_cmd``) calls this in-process for a local profile and through the agent
+zipapp over SSH for a remote one. ``tune`` saves the state it replaced in ``--state``; ``reset`` restores it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from edgebench.sensors.base import SysRoot
+from edgebench.system import ops
+
+RESULT_PREFIX = "EDGEBENCH-RESULT "
+
+
+def default_state_file() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "edgebench", "system-state.json")
+
+
+def execute(action: str, config: ops.PrepareConfig, ctx: ops.Context, state_file: str) -> dict[str, Any]:
+    operations = ops.operations(config, ctx)
+    if action == "show":
+        return ops.show(operations)
+    state = Path(state_file)
+    if action == "tune":
+        outcome = ops.tune(operations)
+        previous: dict[str, Any] = {}
+        if state.is_file():  # tuning twice must not forget the original state
+            previous = json.loads(state.read_text()).get("saved", {})
+        saved = {**outcome["saved"], **previous}
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"saved": saved}))
+        return {**outcome, "state_file": str(state)}
+    if action == "reset":
+        if not state.is_file():
+            return {"changes": [], "ok": True, "note": f"nothing to restore ({state} absent: not tuned)"}
+        saved = json.loads(state.read_text()).get("saved", {})
+        outcome = ops.reset(operations, saved)
+        if outcome["ok"]:
+            state.unlink()
+        return outcome
+    raise ValueError(f"unknown action {action!r}")
+
+
+def sensors_available(root: str = "/") -> dict[str, str | None]:
+    """Every known sensor: None when it can read on this device, else why not (for ``edgebench doctor``)."""
+    from edgebench.sensors.base import SubprocessRunner
+    from edgebench.sensors.registry import builtin_sensor_names, load_sensor
+
+    out: dict[str, str | None] = {}
+    for name in builtin_sensor_names():
+        try:
+            out[name] = load_sensor(name, SysRoot(root), SubprocessRunner()).available()
+        except Exception as exc:  # noqa: BLE001 - one broken sensor must not hide the others
+            out[name] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "sensors":
+        sys.stdout.write(RESULT_PREFIX + json.dumps(sensors_available(argv[1] if len(argv) > 1 else "/")) + "\n")
+        return 0
+    parser = argparse.ArgumentParser(prog="edgebench-agent system")
+    parser.add_argument("action", choices=("show", "tune", "reset"))
+    parser.add_argument("--prepare", default="{}", help="the validated [prepare] settings as JSON")
+    parser.add_argument("--root", default="/")
+    parser.add_argument("--state", default=None)
+    args = parser.parse_args(argv)
+    config = ops.PrepareConfig(**json.loads(args.prepare))
+    ctx = ops.Context(root=SysRoot(args.root), state_dir=os.path.dirname(args.state or default_state_file()))
+    try:
+        outcome = execute(args.action, config, ctx, args.state or default_state_file())
+    except (OSError, RuntimeError, ValueError) as exc:
+        outcome = {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    sys.stdout.write(RESULT_PREFIX + json.dumps(outcome) + "\n")
+    return 0 if outcome.get("ok") else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
