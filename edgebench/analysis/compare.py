@@ -1,0 +1,390 @@
+"""Compare a current run with a baseline: per case and rule a verdict, better / worse / same / incomparable.
+
+A case is *worse* only when the change passes the rule's threshold AND is statistically significant on the
+raw samples, as asv does (a ratio beyond a factor and Mann-Whitney p < 0.002). Thresholds alone flake on
+noisy devices; significance alone fails pipelines for 0.1 % changes once samples are many.
+
+Tests (``test=``):
+
+* ``mwu`` - Mann-Whitney U, two-sided, normal approximation with tie correction and continuity correction
+  (Mann & Whitney 1947; tie-corrected variance as in Hollander, Wolfe & Chicken, *Nonparametric Statistical
+  Methods*, 3rd ed., 4.1). It tests a shift of the whole distribution; the direction of the shift must also
+  agree with the direction of the change.
+* ``bootstrap`` - a percentile bootstrap of the ratio current/baseline of the gated statistic, seeded. For a
+  quantile the bootstrap replicate of the k-th order statistic is drawn directly: resampling n values from the
+  sample and taking the k-th smallest gives x_(ceil(n U)) with U ~ Beta(k, n + 1 - k) (the k-th of n uniform
+  order statistics, pushed through the empirical quantile function), so a replicate costs O(1) instead of
+  O(n). For the mean the bootstrap distribution is taken as its normal limit.
+  Significant when the (1 - alpha) interval of the ratio excludes 1.
+* ``auto`` (default) - ``mwu`` for the centre (p50, mean, min) and throughput, ``bootstrap`` for the tail
+  (p90, p95, p99, p99.9, max), where a fatter tail need not move the rank statistic.
+
+Metrics without samples (memory, energy, power, load time) are one number per run: they are judged on the
+threshold alone, and the verdict says so.
+
+Results are *incomparable* when their checked context differs (device, runtime and its version, model sha256,
+threads, precision), unless ``allow_mismatch``; then the differences are kept as notes.
+
+The default alpha, 0.001, was chosen by measurement on seeded lognormal samples (sigma 0.1) with 2 %
+Pareto(1.5) outliers, n = 200 per side: 2 false alarms in 300 A/A pairs and a 5 % shift detected in 88 % of
+300 seeds (alpha 0.01: 6 false alarms, 98 %); tests/unit/test_compare.py measures 60 pairs on every run and
+prints the rates (docs/ci-gates.md has the table).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from edgebench.analysis.gates import LATENCY_STATS, Rule
+from edgebench.errors import EdgebenchError
+
+DEFAULT_ALPHA = 0.001
+BETTER, WORSE, SAME, INCOMPARABLE = "better", "worse", "same", "incomparable"
+VERDICTS = (WORSE, INCOMPARABLE, BETTER, SAME)
+TESTS = ("auto", "mwu", "bootstrap")
+_TAIL = {"p90", "p95", "p99", "p999", "p99.9", "max"}
+_QUANTILE = {"min": 0.0, "p50": 0.5, "median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999,
+             "p99.9": 0.999, "max": 1.0}
+
+#: exit codes of ``edgebench compare``
+EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPARABLE = 0, 1, 2, 4
+
+
+class CompareError(EdgebenchError):
+    pass
+
+
+# -- statistics -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestResult:
+    test: str
+    p_value: float | None  # None for the bootstrap (an interval, not a p-value)
+    significant: bool
+    direction: int  # +1: current tends larger, -1: smaller, 0: no shift
+    detail: str
+
+
+def mann_whitney_u(baseline: Sequence[float], current: Sequence[float]) -> tuple[float, float, float]:
+    """(U of current, z, two-sided p). U counts pairs with current > baseline (ties count one half)."""
+    import numpy as np
+
+    x = np.asarray(current, dtype=np.float64)
+    y = np.asarray(baseline, dtype=np.float64)
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        raise ValueError("Mann-Whitney U needs samples on both sides")
+    both = np.concatenate([x, y])
+    n = n1 + n2
+    order = np.argsort(both, kind="mergesort")
+    ordered = both[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    mid_ranks = starts + (counts + 1) / 2.0  # 1-based mean rank of each tie group
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = np.repeat(mid_ranks, counts)
+    u = float(ranks[:n1].sum()) - n1 * (n1 + 1) / 2.0
+    mean_u = n1 * n2 / 2.0
+    ties = float(np.sum(counts.astype(np.float64) ** 3 - counts))
+    variance = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
+    if variance <= 0:
+        return u, 0.0, 1.0
+    delta = u - mean_u
+    corrected = max(abs(delta) - 0.5, 0.0)  # continuity correction
+    z = math.copysign(corrected / math.sqrt(variance), delta)
+    return u, z, math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def mwu_test(baseline: Sequence[float], current: Sequence[float], alpha: float) -> TestResult:
+    u, z, p = mann_whitney_u(baseline, current)
+    direction = 0 if z == 0 else (1 if z > 0 else -1)
+    share = u / (len(baseline) * len(current))
+    return TestResult("mann-whitney", p, p < alpha, direction,
+                      f"U={u:.0f}, z={z:.2f}, p={p:.2g}, P(current>baseline)={share:.3f}")
+
+
+def _bootstrap_stat(sorted_values: Any, stat: str, draws: int, rng: Any) -> Any:
+    import numpy as np
+
+    n = len(sorted_values)
+    if stat == "mean":
+        mean = float(sorted_values.mean())
+        sd = float(sorted_values.std(ddof=1)) if n > 1 else 0.0
+        return mean + sd / math.sqrt(n) * rng.standard_normal(draws)
+    q = _QUANTILE[stat]
+    k = min(max(int(round(q * (n - 1))) + 1, 1), n)  # 1-based rank of the order statistic
+    if n == 1:
+        return np.full(draws, float(sorted_values[0]))
+    u = rng.beta(k, n + 1 - k, size=draws)
+    index = np.clip(np.ceil(u * n).astype(np.int64) - 1, 0, n - 1)
+    return sorted_values[index]
+
+
+def bootstrap_test(baseline: Sequence[float], current: Sequence[float], stat: str, alpha: float,
+                   seed: int = 20240601) -> TestResult:
+    """Percentile bootstrap of the ratio current/baseline of ``stat`` (a latency statistic name)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    draws = max(4000, int(math.ceil(40.0 / alpha)))
+    b = np.sort(np.asarray(baseline, dtype=np.float64))
+    c = np.sort(np.asarray(current, dtype=np.float64))
+    rb = _bootstrap_stat(b, stat, draws, rng)
+    rc = _bootstrap_stat(c, stat, draws, rng)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = rc / rb
+    ratio = ratio[np.isfinite(ratio)]
+    if len(ratio) == 0:
+        return TestResult("bootstrap", None, False, 0, "no finite bootstrap ratio")
+    low, high = (float(v) for v in np.quantile(ratio, [alpha / 2, 1 - alpha / 2]))
+    direction = 1 if low > 1 else (-1 if high < 1 else 0)
+    return TestResult("bootstrap", None, direction != 0, direction,
+                      f"{100 * (1 - alpha):g}% interval of the {stat} ratio [{low:.4f}, {high:.4f}]")
+
+
+def significance(baseline: Sequence[float], current: Sequence[float], stat: str, alpha: float,
+                 test: str = "auto") -> TestResult:
+    """Is the change of ``stat`` between two raw latency samples significant at ``alpha``?"""
+    if test not in TESTS:
+        raise CompareError(f"unknown test {test!r} (known: {', '.join(TESTS)})")
+    if test == "auto":
+        test = "bootstrap" if stat in _TAIL else "mwu"
+    if test == "mwu":
+        return mwu_test(baseline, current, alpha)
+    return bootstrap_test(baseline, current, stat, alpha)
+
+
+# -- context ----------------------------------------------------------------------------------------------
+def threads_of(record: Mapping[str, Any]) -> Any:
+    runtime = record.get("runtime") or {}
+    for key in ("intra_op_threads", "num_threads", "threads"):
+        if runtime.get(key) is not None:
+            return runtime[key]
+    return (record.get("settings") or {}).get("threads")
+
+
+def run_device(document: Mapping[str, Any]) -> str:
+    profile = document.get("profile") or {}
+    return str(profile.get("name", "unknown"))
+
+
+def _device_context(document: Mapping[str, Any]) -> dict[str, Any]:
+    env = document.get("environment") or {}
+    return {"device": run_device(document), "cpu": env.get("cpu_model"), "machine": env.get("machine")}
+
+
+def case_context(record: Mapping[str, Any]) -> dict[str, Any]:
+    runtime = record.get("runtime") or {}
+    return {"runtime": runtime.get("name"), "runtime version": runtime.get("version"),
+            "model sha256": record.get("model_sha256"), "threads": threads_of(record),
+            "precision": record.get("precision")}
+
+
+def context_differences(base_doc: Mapping[str, Any], cur_doc: Mapping[str, Any],
+                        base: Mapping[str, Any] | None, cur: Mapping[str, Any] | None) -> list[str]:
+    """What differs in the checked context, one phrase each ("runtime version 1.16.0 != 1.17.1")."""
+    out = []
+    pairs = list(zip(_device_context(base_doc).items(), _device_context(cur_doc).values()))
+    if base is not None and cur is not None:
+        pairs += list(zip(case_context(base).items(), case_context(cur).values()))
+    for (key, old), new in pairs:
+        if old is None or new is None:  # a failed case has no runtime; its status speaks for it
+            continue
+        if old != new:
+            shown = [str(v)[:12] if key == "model sha256" else str(v) for v in (old, new)]
+            out.append(f"{key} {shown[0]} != {shown[1]}")
+    return out
+
+
+# -- verdicts ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Check:
+    """One case under one rule."""
+
+    case_id: str
+    model: str
+    backend: str
+    rule: str
+    metric: str
+    unit: str
+    threshold: str
+    verdict: str
+    baseline: float | None = None
+    current: float | None = None
+    change: float | None = None  # relative: +0.06 is 6 % larger
+    test: str | None = None
+    p_value: float | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class Comparison:
+    baseline_label: str
+    current_label: str
+    alpha: float
+    test: str
+    rules: list[str]
+    checks: list[Check] = field(default_factory=list)
+    new_cases: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, verdict: str) -> int:
+        return sum(1 for c in self.checks if c.verdict == verdict)
+
+    @property
+    def outcome(self) -> str:
+        if self.count(WORSE):
+            return "regression"
+        if self.count(INCOMPARABLE) or not self.checks:
+            return "incomparable"
+        return "pass"
+
+    @property
+    def exit_code(self) -> int:
+        return {"regression": EXIT_REGRESSION, "incomparable": EXIT_INCOMPARABLE}.get(self.outcome, EXIT_PASS)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline_label, "current": self.current_label, "outcome": self.outcome,
+            "exit_code": self.exit_code, "alpha": self.alpha, "test": self.test, "rules": list(self.rules),
+            "counts": {v: self.count(v) for v in VERDICTS}, "new_cases": list(self.new_cases),
+            "notes": list(self.notes), "checks": [c.to_json() for c in self.checks],
+        }
+
+
+SampleLoader = Callable[[str], Sequence[float]]
+
+
+def judge(rule: Rule, base: Mapping[str, Any], cur: Mapping[str, Any], base_samples: SampleLoader,
+          cur_samples: SampleLoader, alpha: float, test: str) -> Check:
+    """The verdict of one rule on one case present, and ok, in both runs."""
+    metric = rule.metric
+    common = {"case_id": cur["case_id"], "model": str(cur.get("model", "")), "backend": str(cur.get("backend", "")),
+              "rule": rule.text, "metric": metric.name, "unit": metric.unit, "threshold": rule.threshold_text()}
+    old, new = metric.value(base), metric.value(cur)
+    if old is None or new is None:
+        side = "either run" if old is None and new is None else ("the baseline" if old is None else "the current run")
+        return Check(**common, verdict=INCOMPARABLE, baseline=old, current=new,
+                     detail=f"{metric.name} is missing in {side}")
+    change, beyond_worse, beyond_better = rule.exceeded(old, new)
+    if not (beyond_worse or beyond_better):
+        return Check(**common, verdict=SAME, baseline=old, current=new, change=change, detail="within the threshold")
+    if not metric.sampled:
+        verdict = WORSE if beyond_worse else BETTER
+        return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test="threshold only",
+                     detail="one value per run: no samples to test significance on")
+    stat = metric.name.partition(".")[2]
+    stat = stat if metric.name.startswith("latency.") else ("mean" if stat == "mean" else "p50")
+    result = significance(base_samples(base["case_id"]), cur_samples(cur["case_id"]), stat, alpha, test)
+    # the samples are latencies for both families: worse latency and worse throughput both mean larger samples
+    wanted = 1 if beyond_worse else -1
+    if result.significant and result.direction == wanted:
+        verdict, detail = (WORSE if beyond_worse else BETTER), result.detail
+    else:
+        verdict = SAME
+        detail = f"beyond the threshold but not significant at alpha={alpha:g} ({result.detail})"
+    return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test=result.test,
+                 p_value=result.p_value, detail=detail)
+
+
+def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: float = DEFAULT_ALPHA,
+                 allow_mismatch: bool = False, test: str = "auto",
+                 labels: tuple[str, str] | None = None) -> Comparison:
+    """Compare two RunStore objects case by case (matched by case id, else by ``identity``, see pair_cases)."""
+    if not 0 < alpha < 1:
+        raise CompareError(f"alpha must be between 0 and 1, got {alpha}")
+    if test not in TESTS:
+        raise CompareError(f"unknown test {test!r} (known: {', '.join(TESTS)})")
+    base_label, cur_label = labels or (str(baseline.directory), str(current.directory))
+    result = Comparison(base_label, cur_label, alpha, test, [r.text for r in rules])
+    base_doc, cur_doc = baseline.document, current.document
+    device = run_device(cur_doc)
+    base_by_id = {r["case_id"]: r for r in baseline.records()}
+    cur_by_id = {r["case_id"]: r for r in current.records()}
+    cache: dict[tuple[int, str], Sequence[float]] = {}
+
+    def loader(store: Any) -> SampleLoader:
+        def load(case_id: str) -> Sequence[float]:
+            key = (id(store), case_id)
+            if key not in cache:
+                cache[key] = store.load_raw(case_id).get("latency_ns") or []
+            return cache[key]
+        return load
+
+    run_diffs = context_differences(base_doc, cur_doc, None, None)
+    if run_diffs and allow_mismatch:
+        result.notes.append("context differs (allowed by --allow-mismatch): " + "; ".join(run_diffs))
+    pairs = pair_cases(base_by_id, cur_by_id)
+    for base_id, cur_id in pairs.items():
+        if base_id != cur_id:
+            result.notes.append(f"paired {base_id} with {cur_id}: same model, precision, backend, threads, scenario "
+                                f"and batch; other settings differ")
+    paired = set(pairs.values())
+    result.new_cases = [cid for cid in cur_by_id if cid not in paired]
+    for case_id, base in base_by_id.items():
+        cur = cur_by_id.get(pairs.get(case_id, ""))
+        probe = cur or base
+        for rule in rules:
+            if not rule.applies(probe, device):
+                continue
+            common = {"case_id": case_id, "model": str(probe.get("model", "")),
+                      "backend": str(probe.get("backend", "")), "rule": rule.text, "metric": rule.metric.name,
+                      "unit": rule.metric.unit, "threshold": rule.threshold_text()}
+            if cur is None:
+                result.checks.append(Check(**common, verdict=INCOMPARABLE, detail="case missing from the current run"))
+                continue
+            if base["status"] == "skipped" and cur["status"] == "skipped":
+                result.checks.append(Check(**common, verdict=SAME, detail="skipped in both runs"))
+                continue
+            if base["status"] != "ok":
+                result.checks.append(Check(**common, verdict=INCOMPARABLE,
+                                           detail=f"no baseline measurement (status {base['status']})"))
+                continue
+            if cur["status"] != "ok":
+                error = cur.get("error") or cur.get("skip_reason") or ""
+                result.checks.append(Check(**common, verdict=WORSE,
+                                           detail=f"{cur['status']} in the current run: {error}".rstrip(": ")))
+                continue
+            diffs = context_differences(base_doc, cur_doc, base, cur)
+            if diffs and not allow_mismatch:
+                old, new = rule.metric.value(base), rule.metric.value(cur)
+                change = rule.exceeded(old, new)[0] if old is not None and new is not None else None
+                result.checks.append(Check(**common, verdict=INCOMPARABLE, baseline=old, current=new, change=change,
+                                           detail="not comparable: " + "; ".join(diffs)))
+                continue
+            check = judge(rule, base, cur, loader(baseline), loader(current), alpha, test)
+            if diffs:
+                check = Check(**{**check.to_json(), "detail": f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]"})
+            result.checks.append(check)
+    if not result.checks:
+        result.notes.append("no case of the baseline matched the rules' scope: nothing was compared")
+    return result
+
+
+def identity(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two cases the same measurement when their ids differ (only in backend settings)."""
+    return (record.get("model"), record.get("precision"), record.get("backend"), str(threads_of(record)),
+            record.get("scenario"), record.get("batch"))
+
+
+def pair_cases(base: Mapping[str, Mapping[str, Any]], cur: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """baseline case id -> current case id: equal ids first; then a left-over baseline case is paired with
+    the one left-over current case of the same identity (a setting such as busy_wait_us changed)."""
+    pairs = {cid: cid for cid in base if cid in cur}
+    left_base = [cid for cid in base if cid not in pairs]
+    left_cur = [cid for cid in cur if cid not in base]
+    for cid in left_base:
+        key = identity(base[cid])
+        same_base = [b for b in left_base if identity(base[b]) == key]
+        same_cur = [c for c in left_cur if identity(cur[c]) == key]
+        if len(same_base) == 1 and len(same_cur) == 1:
+            pairs[cid] = same_cur[0]
+    return pairs
+
+
+def latency_stat_names() -> list[str]:
+    return sorted(LATENCY_STATS)

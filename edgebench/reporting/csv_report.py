@@ -1,0 +1,34 @@
+"""CSV: one line per row of the comparison table, with ratios to the reference and the best-of-column marks."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from edgebench.reporting.model import METRICS, ReportModel
+from edgebench.results.summary import format_cell
+
+DIMS = ("model", "precision", "scenario", "batch", "device", "backend", "threads", "settings", "run")
+
+
+def columns() -> list[str]:
+    ranked = [m.key for m in METRICS if m.better]
+    return ["group", "by", "by_value", "reference", "variant", *DIMS, "case_id", "status",
+            *[m.key for m in METRICS], *[f"ratio_{k}" for k in ranked], "best", "error"]
+
+
+def render_csv(model: ReportModel) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = columns()
+    writer.writerow(header)
+    for group in model.groups:
+        for row in group.rows:
+            e = row.entry
+            cells = {"group": group.title, "by": model.by, "by_value": row.by_value,
+                     "reference": row.is_reference, "variant": row.variant, **{d: e.dims[d] for d in DIMS},
+                     "case_id": e.case_id, "status": e.status, **e.values,
+                     **{f"ratio_{k}": v for k, v in row.ratios.items()},
+                     "best": ";".join(m.key for m in METRICS if m.key in row.best), "error": e.error}
+            writer.writerow([format_cell(cells.get(c)) for c in header])
+    return buffer.getvalue()

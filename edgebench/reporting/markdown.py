@@ -1,0 +1,151 @@
+"""Markdown: the report of N runs and the verdict of a comparison, for pull-request comments and
+``$GITHUB_STEP_SUMMARY``. Names are escaped so a model called ``a|b`` cannot break a table."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Sequence
+
+from edgebench.reporting.model import METRICS, ReportModel
+
+_MD_SPECIAL = "\\`*_[]<>|#"
+VERDICT_MARK = {"worse": "❌ worse", "better": "✅ better", "same": "same", "incomparable": "⚠️ incomparable"}
+
+
+def md(text: Any) -> str:
+    """Escape text for a Markdown table cell or line."""
+    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+    return out.replace("\n", " ")
+
+
+def format_value(value: Any) -> str:
+    """Numbers to about three significant digits, the same way in every report (byte-stable)."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        magnitude = abs(value)
+        if magnitude >= 100:
+            return f"{value:.0f}"
+        if magnitude >= 10:
+            return f"{value:.1f}"
+        if magnitude >= 1:
+            return f"{value:.2f}"
+        return f"{value:.3g}"
+    return str(value)
+
+
+def format_ratio(ratio: float | None) -> str:
+    return "" if ratio is None else f"×{ratio:.2f}"
+
+
+def format_time(created_at: float | None) -> str:
+    if created_at is None:
+        return "-"
+    return _dt.datetime.fromtimestamp(created_at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def render_report(model: ReportModel) -> str:
+    lines = ["# edgebench report", ""]
+    ref = f" · reference **{md(model.reference)}**" if model.reference is not None else ""
+    lines += [f"Generated {md(model.generated_at)} by edgebench {md(model.version)} · compared by "
+              f"**{md(model.by)}**{ref}", ""]
+    lines += ["## Runs", ""]
+    lines += _table(["run", "device", "cpu", "suite", "cases", "created", "edgebench", "commit"],
+                    [[md(r.label), md(r.device), md(r.cpu or "-"), md(r.suite), str(r.cases),
+                      format_time(r.created_at), md(r.edgebench_version), md((r.git_commit or "-")[:12])]
+                     for r in model.runs], [False] * 4 + [True] + [False] * 3)
+    lines.append("")
+    if model.warnings:
+        lines += ["## Warnings", ""]
+        lines += [f"- **{md(w.kind)}**: {md(w.text)}" for w in model.warnings]
+        lines.append("")
+    metrics = [m for m in METRICS if any(r.entry.values.get(m.key) is not None for g in model.groups for r in g.rows)]
+    lines += ["## Results", "",
+              f"Best of each column in **bold**; ×N is the ratio to the reference "
+              f"({md(model.by)} {md(model.reference)}) with the same settings (else the first reference row).", ""]
+    for group in model.groups:
+        lines += [f"### {md(group.title)}", ""]
+        header = [md(model.by), "settings", *[m.title for m in metrics]]
+        body = []
+        for row in group.rows:
+            cells = [md(row.by_value) + (" (ref)" if row.is_reference else ""), md(row.variant or "-")]
+            if row.entry.status != "ok":
+                cells += [md(f"{row.entry.status}: {row.entry.error}".rstrip(": "))] + [""] * (len(metrics) - 1)
+                body.append(cells)
+                continue
+            for m in metrics:
+                text = format_value(row.entry.values.get(m.key))
+                if m.key in row.best:
+                    text = f"**{text}**"
+                ratio = row.ratios.get(m.key)
+                if ratio is not None and not row.is_reference:
+                    text += f" {format_ratio(ratio)}"
+                cells.append(text)
+            body.append(cells)
+        lines += _table(header, body, [False, False] + [True] * len(metrics))
+        lines.append("")
+    lines += render_hardware(model)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_hardware(model: ReportModel) -> list[str]:
+    lines = ["## Hardware selection", ""]
+    if not model.hardware:
+        return lines + ["No finished case with a throughput figure.", ""]
+    lines += ["Per device and model, the case with the highest throughput.", ""]
+    rows = [[md(h.device), md(h.model), md(h.case), format_value(h.throughput_ips),
+             format_value(h.power_w) + (" (TDP)" if h.power_source == "TDP" else ""), format_value(h.ips_per_w),
+             format_value(h.price_usd), format_value(h.ips_per_usd)] for h in model.hardware]
+    lines += _table(["device", "model", "case", "inf/s", "power W", "inf/s per W", "price USD", "inf/s per USD"],
+                    rows, [False, False, False, True, True, True, True, True])
+    lines.append("")
+    if model.pareto_axis is None:
+        lines += ["No Pareto chart: no case has power or energy readings.", ""]
+        return lines
+    axis = "energy per inference (mJ)" if model.pareto_axis == "energy_per_inference_mj" else "average power (W)"
+    lines += [f"### Pareto front: latency p50 against {axis}", "",
+              "Cases no other case of the same model beats on both.", ""]
+    rows = [[md(p.model), md(p.label), format_value(p.latency_p50_ms), format_value(p.cost)]
+            for p in model.pareto if p.optimal]
+    lines += _table(["model", "case", "p50 ms", axis], rows, [False, False, True, True])
+    lines.append("")
+    return lines
+
+
+def render_comparison(comparison: Any) -> str:
+    """The verdict of ``edgebench compare`` as Markdown (a compare.Comparison)."""
+    data = comparison.to_json()
+    outcome = {"pass": "✅ pass", "regression": "❌ regression", "incomparable": "⚠️ incomparable"}[data["outcome"]]
+    lines = [f"## edgebench compare: {outcome}", "",
+             f"Baseline `{md(data['baseline'])}` → current `{md(data['current'])}`; a case is worse only when "
+             f"the change passes the rule's threshold and is significant (alpha {data['alpha']:g}, "
+             f"test {md(data['test'])}).", ""]
+    counts = data["counts"]
+    lines += [", ".join(f"{counts[v]} {v}" for v in ("worse", "incomparable", "better", "same")), ""]
+    for note in data["notes"]:
+        lines.append(f"> {md(note)}")
+    if data["notes"]:
+        lines.append("")
+    order = {"worse": 0, "incomparable": 1, "better": 2, "same": 3}
+    checks = sorted(comparison.checks, key=lambda c: (order[c.verdict], c.case_id, c.rule))
+    rows = []
+    for c in checks:
+        change = "-" if c.change is None else f"{100 * c.change:+.1f}%"
+        rows.append([VERDICT_MARK[c.verdict], md(c.case_id), md(c.rule), format_value(c.baseline),
+                     format_value(c.current), change, md(c.detail)])
+    lines += _table(["verdict", "case", "rule", "baseline", "current", "change", "why"], rows,
+                    [False, False, False, True, True, True, False])
+    if data["new_cases"]:
+        lines += ["", f"New cases (not in the baseline, not gated): {md(', '.join(data['new_cases']))}"]
+    return "\n".join(lines) + "\n"

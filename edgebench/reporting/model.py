@@ -1,0 +1,436 @@
+"""The comparison table behind every report: N runs -> groups of rows, side by side on one dimension.
+
+``--by device`` (or backend, model, precision, threads, run) puts the values of that dimension next to each
+other. Rows that differ only in that dimension share a *group* (model, precision, scenario, batch, less the
+``by`` dimension) and a *variant* (the other dimensions that vary: backend, threads, settings, ...). Within a
+group the best value of each metric column is marked, and each value gets its ratio against the row of the
+*reference* (a value of the ``by`` dimension, the first one seen by default): the reference row with the same
+variant, else the first reference row of the group (a backend's settings need not exist for another backend).
+
+Renderers (markdown, html, csv_report, json_report) only format this model; nothing here formats text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from edgebench import __version__
+from edgebench.analysis.compare import threads_of
+from edgebench.errors import EdgebenchError
+
+BY_CHOICES = ("device", "backend", "model", "precision", "threads", "run")
+GROUP_DIMS = ("model", "precision", "scenario", "batch")
+VARIANT_DIMS = ("device", "backend", "precision", "threads", "settings", "scenario", "batch", "model")
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    key: str
+    title: str
+    better: str  # "min" | "max" | "" (not ranked)
+    unit: str
+
+
+METRICS = (
+    MetricColumn("latency_p50_ms", "p50 ms", "min", "ms"),
+    MetricColumn("latency_p90_ms", "p90 ms", "min", "ms"),
+    MetricColumn("latency_p99_ms", "p99 ms", "min", "ms"),
+    MetricColumn("throughput_ips", "inf/s", "max", "inferences/s"),
+    MetricColumn("peak_rss_mb", "peak MiB", "min", "MiB"),
+    MetricColumn("power_avg_w", "power W", "min", "W"),
+    MetricColumn("energy_per_inference_mj", "mJ/inf", "min", "mJ"),
+    MetricColumn("throttled", "throttled", "", ""),
+)
+#: high variation: stdev above this fraction of the mean (pyperf warns at 10 %)
+VARIATION_LIMIT = 0.10
+
+HIGH_VARIATION_ADVICE = ("the device is noisy: run `edgebench system tune` (fixed governor, no turbo, "
+                         "performance power mode), close other programs, and run again")
+THROTTLED_ADVICE = ("cool the device down between cases (the profile's [cooldown]) or measure throttled "
+                    "performance on purpose with the sustained scenario")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    label: str
+    device: str
+    board: str
+    cpu: str
+    suite: str
+    created_at: float | None
+    edgebench_version: str
+    git_commit: str | None
+    fast: bool
+    price_usd: float | None
+    tdp_w: float | None
+    cases: int
+    has_sensors: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class Entry:
+    """One case of one run, with the dimension values and the figures a report shows."""
+
+    run: int
+    case_id: str
+    dims: dict[str, str]
+    status: str
+    error: str
+    values: dict[str, Any]
+    variation: float | None
+    throttle_flags: tuple[str, ...]
+    runtime: str
+    model_sha256: str | None
+    record: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class Row:
+    entry: Entry
+    by_value: str
+    variant: str
+    ratios: dict[str, float | None]
+    best: set[str]
+    is_reference: bool
+
+
+@dataclass
+class Group:
+    title: str
+    dims: dict[str, str]
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class Warning_:
+    kind: str  # "variation" | "throttled" | "not-comparable" | "failed" | "no-sensors" | "fast"
+    text: str
+
+
+@dataclass
+class HardwareRow:
+    device: str
+    model: str
+    case: str
+    throughput_ips: float | None
+    power_w: float | None
+    power_source: str  # "measured" | "TDP" | ""
+    ips_per_w: float | None
+    price_usd: float | None
+    ips_per_usd: float | None
+
+
+@dataclass
+class ParetoPoint:
+    model: str
+    label: str
+    latency_p50_ms: float
+    cost: float
+    optimal: bool
+
+
+@dataclass
+class ReportModel:
+    by: str
+    reference: str | None
+    runs: list[RunInfo]
+    entries: list[Entry]
+    groups: list[Group]
+    variant_dims: list[str]
+    hardware: list[HardwareRow]
+    pareto_axis: str | None  # "energy_per_inference_mj" | "power_avg_w" | None
+    pareto: list[ParetoPoint]
+    warnings: list[Warning_]
+    generated_at: str
+    version: str
+    stores: list[Any] = field(repr=False, default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at, "edgebench_version": self.version, "by": self.by,
+            "reference": self.reference, "runs": [r.to_json() for r in self.runs],
+            "metrics": [{"key": m.key, "title": m.title, "better": m.better, "unit": m.unit} for m in METRICS],
+            "groups": [{
+                "title": g.title, **{k: v for k, v in g.dims.items()},
+                "rows": [{"by_value": r.by_value, "variant": r.variant, "run": self.runs[r.entry.run].label,
+                          "case_id": r.entry.case_id, "status": r.entry.status, "error": r.entry.error or None,
+                          "reference": r.is_reference, **r.entry.dims, "values": r.entry.values,
+                          "ratios": r.ratios, "best": sorted(r.best)} for r in g.rows],
+            } for g in self.groups],
+            "hardware": [h.__dict__ for h in self.hardware],
+            "pareto": {"axis": self.pareto_axis, "points": [p.__dict__ for p in self.pareto]},
+            "warnings": [{"kind": w.kind, "text": w.text} for w in self.warnings],
+        }
+
+
+# -- building ---------------------------------------------------------------------------------------------
+def open_runs(paths: Iterable[Path]) -> list[Any]:
+    from edgebench.results.store import RunStore
+
+    stores = [RunStore.open(Path(p)) for p in paths]
+    if not stores:
+        raise EdgebenchError("no run directory given")
+    return stores
+
+
+def _settings_text(settings: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={settings[k]}" for k in sorted(settings) if k != "threads")
+
+
+def _run_info(store: Any, label: str) -> RunInfo:
+    doc = store.document
+    profile = doc.get("profile") or {}
+    device = profile.get("device") or {}
+    env = doc.get("environment") or {}
+    has_sensors = any(((r.get("summary") or {}).get("sensors") or {}).get("details", {}).get("energy")
+                      for r in store.records()) or any(
+        (((r.get("summary") or {}).get("sensors") or {}).get("temp_max_c") is not None) for r in store.records())
+    return RunInfo(label=label, device=str(profile.get("name", "unknown")), board=str(device.get("board") or ""),
+                   cpu=str(env.get("cpu_model") or device.get("cpu") or ""),
+                   suite=str((doc.get("suite") or {}).get("name", "")), created_at=doc.get("created_at"),
+                   edgebench_version=str(doc.get("edgebench_version", "")), git_commit=doc.get("git_commit"),
+                   fast=bool(doc.get("fast")), price_usd=device.get("price_usd"), tdp_w=device.get("tdp_w"),
+                   cases=len(store.records()), has_sensors=bool(has_sensors))
+
+
+def _entry(run_index: int, device: str, run_label: str, record: Mapping[str, Any]) -> Entry:
+    from edgebench.results.summary import csv_row
+
+    row = csv_row(device, record)
+    summary = record.get("summary") or {}
+    latency = summary.get("latency") or {}
+    sensors = summary.get("sensors") or {}
+    mean, stdev = latency.get("mean_ns"), latency.get("stdev_ns")
+    variation = stdev / mean if mean and stdev is not None and latency.get("n", 0) > 1 else None
+    flags = tuple(((sensors.get("details") or {}).get("throttling") or {}).get("flags") or ())
+    threads = threads_of(record)
+    runtime = record.get("runtime") or {}
+    dims = {"device": device, "backend": str(record.get("backend", "")), "model": str(record.get("model", "")),
+            "precision": str(record.get("precision", "")), "threads": "" if threads is None else str(threads),
+            "settings": _settings_text(record.get("settings") or {}), "scenario": str(record.get("scenario", "")),
+            "batch": str(record.get("batch", "")), "run": run_label}
+    values = {m.key: row.get(m.key) for m in METRICS}
+    return Entry(run_index, str(record["case_id"]), dims, str(record.get("status", "")), str(row.get("error") or ""),
+                 values, variation, flags,
+                 f"{runtime.get('name')} {runtime.get('version')}" if runtime.get("name") else "",
+                 record.get("model_sha256"), record)
+
+
+def _labels(stores: Sequence[Any]) -> list[str]:
+    labels = [Path(s.directory).name or str(s.directory) for s in stores]
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if labels.count(label) == 1 else f"{label}#{seen[label]}")
+    return out
+
+
+def build_model(stores: Sequence[Any], by: str = "device", reference: str | None = None,
+                generated_at: str | None = None, version: str = __version__) -> ReportModel:
+    """The report model of one or more runs. ``generated_at``/``version`` are injected for byte-stable tests."""
+    if by not in BY_CHOICES:
+        raise EdgebenchError(f"--by {by}: expected one of {', '.join(BY_CHOICES)}")
+    labels = _labels(stores)
+    runs = [_run_info(s, label) for s, label in zip(stores, labels)]
+    devices = [r.device for r in runs]
+    entries: list[Entry] = []
+    for index, (store, run) in enumerate(zip(stores, runs)):
+        device = run.device if devices.count(run.device) == 1 else f"{run.device} ({run.label})"
+        entries += [_entry(index, device, run.label, rec) for rec in store.records()]
+
+    group_dims = [d for d in GROUP_DIMS if d != by]
+    varying = [d for d in VARIANT_DIMS if d != by and d not in group_dims
+               and len({e.dims[d] for e in entries}) > 1]
+    keys = [(tuple(e.dims[d] for d in group_dims), tuple(e.dims[d] for d in varying), e.dims[by]) for e in entries]
+    if len(set(keys)) < len(keys) and len(stores) > 1 and by != "run":
+        varying.append("run")
+
+    by_order: list[str] = []
+    for e in entries:
+        if e.dims[by] not in by_order:
+            by_order.append(e.dims[by])
+    if reference is not None and reference not in by_order:
+        raise EdgebenchError(f"--reference {reference}: no {by} of that name (have: {', '.join(by_order)})")
+    ref = reference if reference is not None else (by_order[0] if by_order else None)
+
+    groups: dict[tuple[str, ...], list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(tuple(e.dims[d] for d in group_dims), []).append(e)
+    built: list[Group] = []
+    for gkey, members in groups.items():
+        variants: list[str] = []
+        for e in members:
+            v = _variant(e, varying)
+            if v not in variants:
+                variants.append(v)
+        members = sorted(members, key=lambda e: (variants.index(_variant(e, varying)), by_order.index(e.dims[by])))
+        refs: dict[str, Entry] = {}
+        for e in members:
+            if e.dims[by] == ref and e.status == "ok":
+                refs.setdefault(_variant(e, varying), e)
+        first_ref = next(iter(refs.values()), None)
+        rows = []
+        for e in members:
+            variant = _variant(e, varying)
+            base = refs.get(variant, first_ref)
+            ratios = {m.key: _ratio(e.values.get(m.key), base.values.get(m.key) if base else None)
+                      for m in METRICS if m.better}
+            rows.append(Row(e, e.dims[by], variant, ratios, set(), e.dims[by] == ref))
+        _mark_best(rows)
+        dims = dict(zip(group_dims, gkey))
+        title = " · ".join(f"{d} {v}" if d == "batch" else v for d, v in dims.items() if v)
+        built.append(Group(title, dims, rows))
+
+    axis, pareto = _pareto(entries)
+    return ReportModel(by=by, reference=ref, runs=runs, entries=entries, groups=built, variant_dims=varying,
+                       hardware=_hardware(entries, runs), pareto_axis=axis, pareto=pareto,
+                       warnings=_warnings(entries, runs), generated_at=generated_at or _now(), version=version,
+                       stores=list(stores))
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _variant(entry: Entry, dims: Sequence[str]) -> str:
+    parts = []
+    for d in dims:
+        value = entry.dims[d]
+        if not value:
+            continue
+        parts.append(value if d in ("device", "backend", "model", "precision", "scenario", "run", "settings")
+                     else f"{d}={value}")
+    return " ".join(parts)
+
+
+def _ratio(value: Any, base: Any) -> float | None:
+    if not isinstance(value, (int, float)) or not isinstance(base, (int, float)) or isinstance(value, bool):
+        return None
+    return value / base if base else None
+
+
+def _mark_best(rows: list[Row]) -> None:
+    for m in METRICS:
+        if not m.better:
+            continue
+        scored: list[tuple[float, Row]] = [(float(r.entry.values[m.key]), r) for r in rows if r.entry.status == "ok"
+                                           and isinstance(r.entry.values.get(m.key), (int, float))]
+        if len(scored) < 2:
+            continue
+        target = min(v for v, _ in scored) if m.better == "min" else max(v for v, _ in scored)
+        for value, row in scored:
+            if value == target:
+                row.best.add(m.key)
+
+
+def _pareto(entries: Sequence[Entry]) -> tuple[str | None, list[ParetoPoint]]:
+    ok = [e for e in entries if e.status == "ok" and e.values.get("latency_p50_ms") is not None]
+    for axis in ("energy_per_inference_mj", "power_avg_w"):
+        points = [e for e in ok if e.values.get(axis) is not None]
+        if points:
+            break
+    else:
+        return None, []
+    out = []
+    for e in points:
+        x, y = e.values["latency_p50_ms"], e.values[axis]
+        dominated = any(o is not e and o.dims["model"] == e.dims["model"] and o.values["latency_p50_ms"] <= x
+                        and o.values[axis] <= y and (o.values["latency_p50_ms"] < x or o.values[axis] < y)
+                        for o in points)
+        label = " ".join(v for v in (e.dims["device"], e.dims["backend"], e.dims["precision"],
+                                     f"threads={e.dims['threads']}" if e.dims["threads"] else "",
+                                     e.dims["settings"], f"b{e.dims['batch']}") if v)
+        out.append(ParetoPoint(e.dims["model"], label, x, y, not dominated))
+    return axis, out
+
+
+def _hardware(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[HardwareRow]:
+    best: dict[tuple[str, str], Entry] = {}
+    for e in entries:
+        ips = e.values.get("throughput_ips")
+        if e.status != "ok" or ips is None:
+            continue
+        key = (e.dims["device"], e.dims["model"])
+        if key not in best or ips > best[key].values["throughput_ips"]:
+            best[key] = e
+    out = []
+    for (device, model), e in best.items():
+        run = runs[e.run]
+        ips = e.values["throughput_ips"]
+        power, source = e.values.get("power_avg_w"), "measured"
+        if power is None and run.tdp_w:
+            power, source = float(run.tdp_w), "TDP"
+        elif power is None:
+            source = ""
+        case = " ".join(v for v in (e.dims["backend"], e.dims["precision"],
+                                    f"threads={e.dims['threads']}" if e.dims["threads"] else "", e.dims["settings"],
+                                    e.dims["scenario"], f"b{e.dims['batch']}") if v)
+        out.append(HardwareRow(device, model, case, ips, power, source, ips / power if power else None,
+                               run.price_usd, ips / run.price_usd if run.price_usd else None))
+    return out
+
+
+def _listing(items: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _warnings(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Warning_]:
+    out: list[Warning_] = []
+    multi = len(runs) > 1
+
+    def name(e: Entry) -> str:
+        return f"{runs[e.run].label}:{e.case_id}" if multi else e.case_id
+
+    noisy = [e for e in entries if e.status == "ok" and e.variation is not None and e.variation > VARIATION_LIMIT]
+    if noisy:
+        noisy.sort(key=lambda e: -(e.variation or 0))
+        cases = [f"{name(e)} ({100 * (e.variation or 0):.0f}%)" for e in noisy]
+        out.append(Warning_("variation", f"high variation: latency stdev above {100 * VARIATION_LIMIT:.0f}% of the "
+                                         f"mean in {len(noisy)} case(s): {_listing(cases)}; {HIGH_VARIATION_ADVICE}"))
+    throttled = [e for e in entries if e.values.get("throttled") is True]
+    if throttled:
+        cases = [f"{name(e)} ({'; '.join(e.throttle_flags[:2]) or 'throttled'})" for e in throttled]
+        out.append(Warning_("throttled", f"throttled in {len(throttled)} case(s): {_listing(cases)}; "
+                                         f"{THROTTLED_ADVICE}"))
+    if multi:
+        versions: dict[str, dict[str, list[str]]] = {}
+        models: dict[str, dict[str, list[str]]] = {}
+        for e in entries:
+            if e.runtime:
+                backend_name = e.runtime.split(" ")[0]
+                versions.setdefault(backend_name, {}).setdefault(e.runtime, [])
+                if runs[e.run].label not in versions[backend_name][e.runtime]:
+                    versions[backend_name][e.runtime].append(runs[e.run].label)
+            if e.model_sha256:
+                models.setdefault(e.dims["model"], {}).setdefault(e.model_sha256, [])
+                if runs[e.run].label not in models[e.dims["model"]][e.model_sha256]:
+                    models[e.dims["model"]][e.model_sha256].append(runs[e.run].label)
+        for backend_name, seen in versions.items():
+            if len(seen) > 1:
+                where = "; ".join(f"{v} in {', '.join(r)}" for v, r in seen.items())
+                out.append(Warning_("not-comparable", f"runtime {backend_name} differs between runs ({where}): "
+                                                      f"their results are not comparable"))
+        for model, seen in models.items():
+            if len(seen) > 1:
+                where = "; ".join(f"sha256 {s[:12]} in {', '.join(r)}" for s, r in seen.items())
+                out.append(Warning_("not-comparable", f"model {model} is a different file across runs ({where}): "
+                                                      f"its results are not comparable"))
+    failed = [e for e in entries if e.status not in ("ok", "skipped")]
+    if failed:
+        out.append(Warning_("failed", f"{len(failed)} case(s) did not finish: "
+                                      + _listing([f"{name(e)} ({e.status}: {e.error})" for e in failed], 3)))
+    for run in runs:
+        if not run.has_sensors:
+            out.append(Warning_("no-sensors", f"{run.label}: no power, energy or temperature readings (the profile of "
+                                              f"{run.device} lists no sensor that gave any); those columns are empty"))
+        if run.fast:
+            out.append(Warning_("fast", f"{run.label} was made with --fast: a smoke test, not a measurement to keep"))
+    return out
