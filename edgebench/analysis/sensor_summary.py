@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from edgebench.analysis.energy import energy_per_inference_mj, window_power
+from edgebench.analysis.sustained import analyse_sustained, is_sustained
 from edgebench.analysis.throttling import assess
 
 KEYS = ("power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled")
@@ -34,10 +35,11 @@ def _has_values(values: Sequence[Any]) -> bool:
 
 
 def pick_total_channels(channels: Mapping[str, Sequence[Any]], preferred: str | None = None) -> list[str]:
-    """The channel(s) that give total energy or power: `preferred` (the profile's), else the best present.
+    """The channel(s) that give total energy or power: `preferred` (the profile's) when it has readings, else
+    the best present (a pre-Volta GPU has no energy counter, a root-only RAPL counter reads None...).
     RAPL packages are summed; other sources use one channel."""
-    if preferred is not None:
-        return [preferred] if preferred in channels and _has_values(channels[preferred]) else []
+    if preferred is not None and preferred in channels and _has_values(channels[preferred]):
+        return [preferred]
     for pattern in (*_COUNTER_PREFS, *_POWER_PREFS):
         hits = [c for c in channels if re.fullmatch(pattern, c) and _has_values(channels[c])]
         if hits:
@@ -66,6 +68,9 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     latency = case.get("latency_ns") or []
     if not rec or not rec.get("t_ns"):
         out["details"] = {"reason": "no sensor series"}
+        if latency and is_sustained(case):  # needs no sensors: the latency series says it
+            _add_sustained(out["details"], analyse_sustained(
+                latency, case.get("loop_elapsed_ns"), int(case.get("batch") or 1)))
         return out
     t_ns: list[int] = rec["t_ns"]
     channels: dict[str, list[Any]] = rec.get("channels", {})
@@ -90,6 +95,10 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     }
 
     total = pick_total_channels(channels, total_power_channel)
+    if total_power_channel is not None and total != [total_power_channel]:
+        details["total_power_channel"] = (
+            f"the profile's {total_power_channel} has no readings"
+            + (f"; used {'+'.join(total)}" if total else ""))
     if total:
         wraps = _wrap_ranges(sensors)
         loop = window_power(t_ns, channels, total, loop_start, loop_end, wraps)
@@ -136,5 +145,18 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
         **th.details,
     }
     details["drift"] = th.drift
+    if latency and is_sustained(case):
+        started = case.get("loop_started_ns")
+        _add_sustained(details, analyse_sustained(
+            latency, case.get("loop_elapsed_ns"), batch, t_ns, channels,
+            {n: (s.get("meta") or {}) for n, s in sensors.items()},
+            int(started) if started is not None else _mark(marks, "loop_start"), _mark(marks, "loop_end")))
     out["details"] = details
     return out
+
+
+def _add_sustained(details: dict[str, Any], figures: dict[str, Any]) -> None:
+    """The sustained scenario's figures: under details["sustained"], the two headline ones also at the top."""
+    details["sustained"] = figures
+    details["time_to_throttle_s"] = figures["time_to_throttle_s"]
+    details["sustained_ratio"] = figures["sustained_ratio"]

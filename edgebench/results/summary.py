@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from edgebench.analysis.sensor_summary import summarize_sensors
 from edgebench.analysis.stats import summarize
+from edgebench.analysis.sustained import is_sustained
 
 CSV_COLUMNS = (
     "device", "model", "backend", "precision", "threads", "scenario", "batch", "status", "n",
@@ -37,7 +38,8 @@ def case_summary(result: Mapping[str, Any], confidence: float = 0.95,
         out["latency"] = stats.to_json()
         batch = int(result.get("batch") or 1)
         out["throughput_ips"] = batch * 1e9 / stats.mean_ns if stats.mean_ns > 0 else None
-    out["sensors"] = summarize_sensors(dict(result), total_power_channel) if result.get("sensors") else {}
+    wanted = result.get("sensors") or is_sustained(result)
+    out["sensors"] = summarize_sensors(dict(result), total_power_channel) if wanted else {}
     return out
 
 

@@ -1,7 +1,7 @@
 """psutil: the worker process's RSS and CPU%, system memory and CPU%.
 
 psutil reads the live /proc; under a fake root (anything but "/") this sensor says so and stays off.
-options: pid (default: this process). CPU% needs two samples: the first reads None, never 0."""
+options: pid (default: this process). CPU% needs two reads: the first reads None, never 0."""
 
 from __future__ import annotations
 
@@ -38,18 +38,19 @@ class PsutilSensor(Sensor):
 
         if self._proc is None:
             self._proc = psutil.Process(int(self.options.get("pid", os.getpid())))
-        self._proc.cpu_percent(None)
-        psutil.cpu_percent(None)
-        self._primed = True
 
     def read(self) -> Reading:
+        """CPU% is measured between two reads: the first read primes the counters and reports None (psutil
+        itself returns a meaningless 0.0 there). Priming in start() would not do: the first tick follows
+        start() within microseconds, and a CPU% over microseconds reads 0.0."""
         import psutil
 
-        primed = self._primed
-        if not primed:
+        if self._proc is None:
             self.start()
+        primed = self._primed
         proc_cpu = self._proc.cpu_percent(None)
         sys_cpu = psutil.cpu_percent(None)
+        self._primed = True
         mem = psutil.virtual_memory()
         return {
             "proc_rss_bytes": self._proc.memory_info().rss,

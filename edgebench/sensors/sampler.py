@@ -39,6 +39,7 @@ class Sampler:
         self._error_counts: dict[str, int] = {}
         self._cpu_ns = 0
         self._stop = threading.Event()
+        self._ticked = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _open(self) -> None:
@@ -67,6 +68,20 @@ class Sampler:
                 row[f"{s.name}.{ch}"] = value
         self._t_ns.append(t)
         self._rows.append(row)
+        self._ticked.set()
+
+    def live_sensors(self) -> list[Sensor]:
+        """The sensors that opened and are being sampled."""
+        return list(self._live)
+
+    def latest(self, wait_s: float = 0.0) -> dict[str, Any]:
+        """The last sample taken ({} before the first, after waiting up to `wait_s` for it). Others (the
+        cool-down) read this instead of calling read() themselves: a second reader on another thread would
+        race the sampler (psutil's CPU% intervals, a streaming tool) and double the cost of tool sensors."""
+        if wait_s > 0 and not self._ticked.is_set():
+            self._ticked.wait(wait_s)
+        rows = self._rows
+        return dict(rows[-1]) if rows else {}
 
     def _record_error(self, name: str, t_ns: int, exc: Exception) -> None:
         n = self._error_counts.get(name, 0) + 1

@@ -3,6 +3,7 @@ take the idle baseline, and mark the loop's phases on the same clock.
 
 spec = {"names": [...], "root": "/", "period_ms": 100, "idle_seconds": 0.0,
         "options": {sensor: {...}}, "replay": {"tegrastats": "/path/file"}}   (only "names" required)
+A sensor's options may hold its own "root" (e.g. psutil at "/" while the others read a copied tree).
 """
 
 from __future__ import annotations
@@ -47,28 +48,38 @@ class CaseSampling:
         """Wait, before the case, until the device is cool or stable (the profile's [cooldown] rule).
 
         The temperature is ``rule["channel"]`` (``"thermal.cpu_c"``) when given, else the hottest ``*_c``
-        channel of the sensors sampling this case. Returns what happened, for the record.
+        channel of the sensors sampling this case, read from the sampler's latest sample (the sampler is
+        already running). Returns what happened, for the record.
         """
         if rule.get("max_temp_c") is None and rule.get("stable_delta_c") is None:
             return None
         channel = rule.get("channel")
+        wait_s = 2.0 * self.sampler.period_s + 1.0
 
         def read_temp_c() -> float | None:
-            temps = []
-            for sensor in self.sampler.sensors:
-                if channel and not channel.startswith(sensor.name + "."):
-                    continue
-                try:
-                    values = sensor.read()
-                except Exception:  # a failing sensor reads as no temperature
-                    continue
-                for key, value in values.items():
-                    wanted = f"{sensor.name}.{key}" == channel if channel else key.endswith("_c")
-                    if wanted and isinstance(value, (int, float)) and not isinstance(value, bool):
-                        temps.append(float(value))
+            row = self.sampler.latest(wait_s)
+            if channel:
+                values = [row.get(channel)]
+            else:
+                values = [v for key, v in row.items() if key.endswith("_c")]
+            temps = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
             return max(temps) if temps else None
 
         self.mark("cooldown_start")
+        first = self.sampler.latest(wait_s)
+        if channel:  # a misspelt channel, or one of a sensor that is not running, would wait out the timeout
+            sensor = channel.split(".", 1)[0]
+            live = any(s.name == sensor for s in self.sampler.live_sensors())
+            produced = [k for k in first if k.startswith(sensor + ".")]  # none yet: a stream warming up
+            if not live or (produced and channel not in first):
+                self.mark("cooldown_end")
+                self.cooldown_record = {
+                    "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
+                    "timeout_s": rule.get("timeout_s"), "channel": channel, "waited_s": 0.0, "polls": 0,
+                    "outcome": "unknown_channel" if live else "sensor_unavailable",
+                    "known_channels": sorted(k for k in first if k.endswith("_c")),
+                }
+                return self.cooldown_record
         outcome = wait_for_cooldown(read_temp_c, rule.get("max_temp_c"), rule.get("stable_delta_c"),
                                     float(rule.get("timeout_s") or 0.0), self._sleep, time.monotonic)
         self.mark("cooldown_end")
@@ -90,9 +101,11 @@ def build_runner(replay: dict[str, str] | None, period_s: float = 0.0) -> Comman
 
 
 def start_case_sampling(spec: dict[str, Any], clock_ns: Callable[[], int]) -> CaseSampling:
-    names = list(spec["names"])
+    # a profile may name channels ("jetson_power.total_mw") among its expectations: sample their sensor
+    names = list(dict.fromkeys(str(n).split(".", 1)[0] for n in spec["names"]))
     period_ms = float(spec.get("period_ms", DEFAULT_PERIOD_MS))
     root = SysRoot(spec.get("root", "/"))
+    roots = {str(root.root): root}
     runner = build_runner(spec.get("replay"), period_ms / 1000.0)
     all_options = spec.get("options", {})
     sensors, unavailable = [], {}
@@ -100,8 +113,11 @@ def start_case_sampling(spec: dict[str, Any], clock_ns: Callable[[], int]) -> Ca
         options = dict(all_options.get(name, {}))
         if name == "tegrastats":
             options.setdefault("interval_ms", int(period_ms))
+        own_root = options.pop("root", None)  # a sensor may read another tree (psutil: the live /proc)
+        if own_root is not None:
+            own_root = roots.setdefault(str(own_root), SysRoot(own_root))
         try:
-            sensors.append(load_sensor(name, root, runner, options))
+            sensors.append(load_sensor(name, own_root or root, runner, options))
         except (UnknownSensorError, ImportError, AttributeError) as exc:
             unavailable[name] = str(exc)
     sampler = Sampler(sensors, period_ms / 1000.0, clock_ns=clock_ns, unavailable=unavailable)
