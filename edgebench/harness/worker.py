@@ -41,7 +41,7 @@ def probe(root: str = "/") -> dict[str, Any]:
 
 def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
     result: dict[str, Any] = {"case_id": case.case_id, "status": "failed", "error": None,
-                              "started_at": time.time(), "batch": case.batch}
+                              "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
     sampling = None
     try:
         if case.sensors:
