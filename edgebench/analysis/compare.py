@@ -176,7 +176,8 @@ def _device_context(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def case_context(record: Mapping[str, Any]) -> dict[str, Any]:
     runtime = record.get("runtime") or {}
-    return {"runtime": runtime.get("name"), "runtime version": runtime.get("version"),
+    return {"case device": record.get("device"),
+            "runtime": runtime.get("name"), "runtime version": runtime.get("version"),
             "model sha256": record.get("model_sha256"), "threads": threads_of(record),
             "precision": record.get("precision")}
 
@@ -329,7 +330,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         cur = cur_by_id.get(pairs.get(case_id, ""))
         probe = cur or base
         for rule in rules:
-            if not rule.applies(probe, device):
+            if not rule.applies(probe, probe.get("device") or device):
                 continue
             common = {"case_id": case_id, "model": str(probe.get("model", "")),
                       "backend": str(probe.get("backend", "")), "rule": rule.text, "metric": rule.metric.name,
@@ -367,8 +368,8 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
 
 def identity(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """What makes two cases the same measurement when their ids differ (only in backend settings)."""
-    return (record.get("model"), record.get("precision"), record.get("backend"), str(threads_of(record)),
-            record.get("scenario"), record.get("batch"))
+    return (record.get("device"), record.get("model"), record.get("precision"), record.get("backend"),
+            str(threads_of(record)), record.get("scenario"), record.get("batch"))
 
 
 def pair_cases(base: Mapping[str, Mapping[str, Any]], cur: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

@@ -117,11 +117,12 @@ def window_power(
 
 
 def energy_per_inference_mj(
-    avg_mw: float | None, idle_mw: float | None, loop_s: float, iterations: int
+    avg_mw: float | None, idle_mw: float | None, loop_s: float, inferences: int
 ) -> tuple[float | None, float | None]:
-    """(total, active) mJ per iteration: mean loop power x loop time / iterations; active subtracts idle."""
-    if avg_mw is None or iterations <= 0 or loop_s <= 0:
+    """(total, active) mJ per inference: mean loop power x loop time / inferences (iterations x batch);
+    active subtracts the idle power."""
+    if avg_mw is None or inferences <= 0 or loop_s <= 0:
         return None, None
-    total = avg_mw * loop_s / iterations
-    active = (avg_mw - idle_mw) * loop_s / iterations if idle_mw is not None else None
+    total = avg_mw * loop_s / inferences
+    active = (avg_mw - idle_mw) * loop_s / inferences if idle_mw is not None else None
     return total, active

@@ -106,10 +106,11 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
         if idle_start is not None and idle_end is not None and idle_end > idle_start:
             idle = window_power(t_ns, channels, total, idle_start, idle_end, wraps)
         idle_mw = idle.avg_mw if idle else None
-        per_iter, active = energy_per_inference_mj(loop.avg_mw, idle_mw, loop_s, iterations)
+        # one iteration of the loop runs `batch` inferences: energy per inference is per sample
+        per_inference, active = energy_per_inference_mj(loop.avg_mw, idle_mw, loop_s, iterations * batch)
         out["power_avg_w"] = loop.avg_mw / 1000.0 if loop.avg_mw is not None else None
         out["power_idle_w"] = idle_mw / 1000.0 if idle_mw is not None else None
-        out["energy_per_inference_mj"] = per_iter
+        out["energy_per_inference_mj"] = per_inference
         sources = {c.split(".", 1)[0]: (sensors.get(c.split(".", 1)[0]) or {}).get("meta", {}) for c in total}
         details["energy"] = {
             "channels": list(total),
@@ -118,8 +119,8 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
             "covered_s": loop.duration_s,
             "idle_method": idle.method if idle else None,
             "active_energy_per_inference_mj": active,
-            "energy_per_sample_mj": per_iter / batch if per_iter is not None else None,
-            "per": f"iteration (batch {batch})",
+            "energy_per_iteration_mj": per_inference * batch if per_inference is not None else None,
+            "per": f"inference ({iterations} iterations of batch {batch})",
             "total_source": {k: m.get("total_source") for k, m in sources.items() if m.get("total_source")},
             "units": {"power": "W", "energy": "mJ"},
         }

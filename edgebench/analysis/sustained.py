@@ -29,7 +29,8 @@ NVML_SLOWDOWN_MASK = 0x8 | 0x20 | 0x40 | 0x80
 
 
 def is_sustained(case: Mapping[str, Any]) -> bool:
-    """The raw result carries no scenario field: a loop that stopped on its duration is a sustained one."""
+    """A sustained case: by its scenario, or (results of older workers, without one) a loop that stopped on
+    its duration."""
     if case.get("scenario") == "sustained" or case.get("stop_reason") == "duration":
         return True
     return ".sustained." in str(case.get("case_id") or "")

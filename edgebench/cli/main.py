@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     except EdgebenchError as exc:
         print(f"edgebench: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an output path that cannot be written, a disk that is full
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"edgebench: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("edgebench: interrupted", file=sys.stderr)
         return 130

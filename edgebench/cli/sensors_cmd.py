@@ -95,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
 
         profile = load_profile(args.profile)
     scfg = profile.sensors if profile else None
+    if profile is not None and profile.transport.kind != "local" and not (args.root or args.replay):
+        print(f"note: {profile.name} is reached over {profile.transport.kind}; these readings are THIS machine's, "
+              f"read with {profile.name}'s sensor list. On the device: edgebench doctor --profile {profile.name}",
+              file=sys.stderr)
     interval_ms = args.interval or (scfg.period_ms if scfg else DEFAULT_INTERVAL_MS)
     if interval_ms <= 0:
         raise EdgebenchError(f"--interval {interval_ms}: must be > 0 ms")

@@ -152,10 +152,34 @@ def run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions
     return store
 
 
+def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
+    """Resume measures only models that are still the bytes the run started with; the others fail, named."""
+    from edgebench.config.models import sha256_of
+
+    kept = []
+    for case in cases:
+        path = Path(case.model_path)
+        if case.model_sha256 and case.model_path:
+            now = sha256_of(path) if path.is_file() else None
+            if now != case.model_sha256:
+                found = f"now {now}" if now else "the file is gone"
+                store.write_case({"case_id": case.case_id, "status": schema.FAILED, "batch": case.batch,
+                                  "error": f"model file {path} changed since the run started "
+                                           f"(sha256 was {case.model_sha256}, {found})"})
+                continue
+        kept.append(case)
+    return kept
+
+
 def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = None) -> RunStore:
+    from edgebench.errors import ConfigError
+
     store = RunStore.open(out_dir)
+    if profile.name != store.device:
+        raise ConfigError(str(profile.path), "name", f"the run in {out_dir} was made on {store.device}, not "
+                                                      f"{profile.name}: resume it with --profile {store.device}")
     with make_transport(profile) as transport:
-        cases = resume_cases(store)
+        cases = unchanged_models(store, resume_cases(store))
         store.document["state"] = "running"
         store.document.setdefault("resumed_at", []).append(time.time())
         execute(store, cases, transport, progress)

@@ -28,10 +28,20 @@ CASES_DIR = "cases"
 SUMMARY_FILE = "summary.csv"
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for everyone to read
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
@@ -126,10 +136,13 @@ class RunStore:
     def load_raw(self, case_id: str) -> dict[str, Any]:
         record = self.record(case_id)
         name = record.get("raw_file") or case_file_name(case_id)
+        path = self.directory / name
         try:
-            return json.loads(gzip.decompress((self.directory / name).read_bytes()))
+            return json.loads(gzip.decompress(path.read_bytes()))
         except FileNotFoundError:
-            raise ResultsError(f"{self.directory / name}: raw samples missing") from None
+            raise ResultsError(f"{path}: raw samples missing") from None
+        except (OSError, EOFError, ValueError) as exc:  # a truncated or corrupt file
+            raise ResultsError(f"{path}: raw samples unreadable ({exc})") from None
 
     # -- files ------------------------------------------------------------------------------------------
     def flush(self) -> None:

@@ -19,16 +19,6 @@ ZONE_GLOBS = (
 )
 
 
-def wrap_delta_uj(prev_uj: int, cur_uj: int, max_energy_range_uj: int | None) -> int | None:
-    """Energy between two counter readings; one wrap is corrected: (cur - prev) mod (max + 1).
-    A decrease with no known range is a reset: None."""
-    if cur_uj >= prev_uj:
-        return cur_uj - prev_uj
-    if max_energy_range_uj is None:
-        return None
-    return (cur_uj - prev_uj) % (max_energy_range_uj + 1)
-
-
 class RaplSensor(Sensor):
     name = "rapl"
 

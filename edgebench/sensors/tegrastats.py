@@ -203,7 +203,7 @@ def tegrastats_channels(stats: TegraStats, total_rail: str | None = None) -> tup
     ch: Reading = {}
     if stats.ram_used_mb is not None:
         ch["ram_used_bytes"] = stats.ram_used_mb * MIB
-        ch["ram_total_bytes"] = (stats.ram_total_mb or 0) * MIB
+        ch["ram_total_bytes"] = stats.ram_total_mb * MIB if stats.ram_total_mb is not None else None
     if stats.swap_used_mb is not None:
         ch["swap_used_bytes"] = stats.swap_used_mb * MIB
     for k, core in enumerate(stats.cpus):

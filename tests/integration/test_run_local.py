@@ -223,3 +223,54 @@ def test_bad_profile_gives_one_line(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("edgebench: error: no-such-device: no such profile in ")
+
+
+def test_resume_refuses_another_device_and_a_changed_model(tmp_path, tiny_onnx):
+    suite_path = write(tmp_path / "s.toml", RULES + textwrap.dedent("""
+        [[models]]
+        name = "tiny"
+        path = "models/tiny.onnx"
+        [[backends]]
+        name = "onnxruntime"
+        threads = 1
+    """))
+    out = tmp_path / "run"
+    profile = load_profile("local")
+    with runner.make_transport(profile) as transport:
+        store, cases = runner.start_run(load_suite(suite_path), profile, out, runner.RunOptions(), transport)
+    store.finish("interrupted")  # as if Ctrl-C came before the first case
+    other = write(tmp_path / "other.toml", 'name = "other"\n')
+    done = run_cli("run", "--resume", str(out), "--profile", str(other))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"edgebench: error: {other}: name: the run in {out} was made on local, not other: "
+                                   "resume it with --profile local")
+    tiny_onnx.write_bytes(tiny_onnx.read_bytes() + b"\0")  # the model changed between the two sessions
+    done = run_cli("run", "--resume", str(out))
+    record = RunStore.open(out).record("tiny.fp32.onnxruntime.threads=1.single_stream.b1")
+    assert record["status"] == "failed"
+    assert record["error"].startswith(f"model file {tiny_onnx} changed since the run started (sha256 was ")
+    assert done.returncode == 1
+
+
+def test_corrupt_raw_file_and_unwritable_output_are_one_line_errors(tmp_path):
+    from edgebench.results.store import RunStore as Store
+
+    store = Store.create(tmp_path / "run", {"profile": {"name": "local"}},
+                         [{"case_id": "c", "model": "m", "backend": "null", "precision": "fp32", "scenario": "s",
+                           "batch": 1, "status": "pending"}])
+    store.write_case({"case_id": "c", "status": "ok", "latency_ns": [1, 2, 3], "batch": 1})
+    raw = tmp_path / "run" / "cases" / "c.json.gz"
+    assert oct(raw.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    raw.write_bytes(raw.read_bytes()[:10])
+    with pytest.raises(ResultsError) as info:
+        store.load_raw("c")
+    assert str(info.value).startswith(f"{raw}: raw samples unreadable (")
+    done = run_cli("export", str(tmp_path / "run"), "--format", "pytest-benchmark", "-o", "/proc/nope/x.json")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("edgebench: error: ")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -310,3 +310,19 @@ def test_pytest_plugin_fixture_fills_extra_info(tmp_path):
     assert extra["edgebench_backend"] == "null" and extra["setting_busy_wait_us"] == 50
     assert extra["p99_ms"] >= extra["p50_ms"] > 0.04 and extra["peak_rss_mb"] > 0
     assert bench["stats"]["rounds"] == 40
+
+
+def test_farm_runs_pair_cases_by_device_and_scope_by_device(tmp_path):
+    """A farm run holds several devices in one directory: never pair a Nano case with a Pi case."""
+    def farm_case(device: str) -> dict:
+        c = case("kws", "onnxruntime", 1)
+        return {**c, "case_id": f"{c['case_id']}@{device}", "device": device}
+
+    base = make_run(tmp_path / "b", device="farm", cases=[farm_case("jetson-nano")])
+    cur = make_run(tmp_path / "c", device="farm", cases=[farm_case("raspberry-pi-5")])
+    result = compare_runs(base, cur, parse_rules(["latency.p50:+5%"]))
+    assert [c.verdict for c in result.checks] == ["incomparable"]
+    same = make_run(tmp_path / "s", device="farm", cases=[farm_case("jetson-nano")])
+    scoped = compare_runs(base, same, parse_rules(["latency.p50:+5%@device=jetson-nano"]))
+    assert [c.verdict for c in scoped.checks] == ["same"]
+    assert compare_runs(base, same, parse_rules(["latency.p50:+5%@device=raspberry-pi-5"])).checks == []

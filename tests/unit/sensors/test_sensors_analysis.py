@@ -140,6 +140,12 @@ def test_summary_by_hand():
     )
     summary = summarize_sensors(hot)
     assert summary["throttled"] is True
+    batched = case_with_sensors()
+    batched["batch"] = 4  # 100 iterations of 4 inferences: 11500 mJ / 400 inferences
+    energy = summarize_sensors(batched)
+    assert energy["energy_per_inference_mj"] == 28.75
+    assert energy["details"]["energy"]["energy_per_iteration_mj"] == 115.0
+    assert energy["details"]["energy"]["active_energy_per_inference_mj"] == 18.75
     assert summary["details"]["throttling"]["flags"] == ["thermal cpu_c 72.5 C >= trip 70 C"]
 
 

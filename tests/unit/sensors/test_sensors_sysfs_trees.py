@@ -6,13 +6,14 @@ import os
 
 import pytest
 
+from edgebench.analysis.energy import counter_delta
 from edgebench.sensors.base import ReplayRunner, RootOnlyError, SysRoot
 from edgebench.sensors.cpufreq import CpufreqSensor
 from edgebench.sensors.hwmon import HwmonSensor
 from edgebench.sensors.intel_throttle import IntelThrottleSensor
 from edgebench.sensors.jetson_gpu import JetsonGpuSensor
 from edgebench.sensors.jetson_power import JetsonPowerSensor
-from edgebench.sensors.rapl import RaplSensor, wrap_delta_uj
+from edgebench.sensors.rapl import RaplSensor
 from edgebench.sensors.rpi import RpiSensor
 from edgebench.sensors.thermal import ThermalSensor, parse_millidegrees, zone_channel
 from tests.fixtures.sensors.sysfs_trees import (
@@ -149,8 +150,8 @@ def test_intel_rapl_reads_counters_and_wraps(tmp_path):
     assert s.meta()["max_energy_range_uj"]["package_0_uj"] == RAPL_MAX
     set_rapl_energy(root_dir, 4000)
     second = s.read()["package_0_uj"]
-    assert wrap_delta_uj(first["package_0_uj"], second, RAPL_MAX) == 1000 + 1 + 4000
-    assert wrap_delta_uj(10, 25, RAPL_MAX) == 15 and wrap_delta_uj(25, 10, None) is None
+    assert counter_delta([first["package_0_uj"], second], RAPL_MAX) == 1000 + 1 + 4000
+    assert counter_delta([10, 25], RAPL_MAX) == 15 and counter_delta([25, 10], None) is None
 
 
 def test_intel_rapl_root_only_energy_is_unavailable_not_zero(tmp_path):
