@@ -84,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.config.suite import load_suite
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
-    from edgebench.reporting.table import render_table
     from edgebench.transports.base import TransportError
 
     profiles_given = args.profile or []
@@ -138,11 +137,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
               f"continue with: edgebench run --resume {out_dir}", file=sys.stderr)
         return 130
-    after_run(store)
-    print(render_table(store.summary_rows()))
-    print(f"\nrun directory: {store.directory}")
-    failed = [r for r in store.records() if r["status"] not in ("ok", "skipped")]
-    return 1 if failed else 0
+    return finish(store)
 
 
 def resume_hint(out_dir: Path) -> None:
@@ -158,7 +153,6 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
     from edgebench.config.suite import load_suite
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
-    from edgebench.reporting.table import render_table
     from edgebench.transports.base import TransportError
     from edgebench.transports.dask_farm import DaskTransport
 
@@ -201,12 +195,19 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
     except KeyboardInterrupt:
         print(f"\nedgebench: interrupted; continue with: edgebench run --resume {out_dir}", file=sys.stderr)
         return 130
+    return finish(store)
+
+
+def finish(store: Any) -> int:
+    """Reports, the table, and the exit status: 1 when a case did not end ok or skipped."""
+    from edgebench.reporting.table import render_table
+
     after_run(store)
     print(render_table(store.summary_rows()))
     print(f"\nrun directory: {store.directory}")
     bad = [r for r in store.records() if r["status"] not in ("ok", "skipped")]
     if any(r["status"] == "lost" for r in bad):
-        resume_hint(out_dir)
+        resume_hint(store.directory)
     return 1 if bad else 0
 
 

@@ -78,22 +78,26 @@ def case_record(case: Case) -> dict[str, Any]:
     return record
 
 
-def start_run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions,
-              transport: Transport) -> tuple[RunStore, list[Case]]:
-    probe = transport.probe()
-    cases = plan(suite, profile, probe, options)
-    header = {
+def run_header(suite: Suite, options: RunOptions, cases: Sequence[Case], **specific: Any) -> dict[str, Any]:
+    """What run.json records about the run as a whole; ``specific``: the device(s) and their environment."""
+    return {
         "edgebench_version": __version__,
         "command": sys.argv,
         "suite": suite.to_json(),
         "suite_digest": suite.digest(),
-        "profile": profile.to_json(),
-        "environment": probe.get("environment", {}),
-        "backends": probe.get("backends", {}),
+        **specific,
         "fast": options.fast,
         "git_commit": git_commit(Path.cwd()),
         "case_specs": {c.case_id: c.to_json() for c in cases},
     }
+
+
+def start_run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions,
+              transport: Transport) -> tuple[RunStore, list[Case]]:
+    probe = transport.probe()
+    cases = plan(suite, profile, probe, options)
+    header = run_header(suite, options, cases, profile=profile.to_json(),
+                        environment=probe.get("environment", {}), backends=probe.get("backends", {}))
     store = RunStore.create(out_dir, header, [case_record(c) for c in cases])
     return store, cases
 
@@ -219,23 +223,17 @@ def start_farm(suite: Suite, profiles: Sequence[DeviceProfile], out_dir: Path, o
                 record.update({"status": schema.LOST, "error": problems[profile.name]})
             records.append(record)
             cases.append(case)
-    header = {
-        "edgebench_version": __version__,
-        "command": sys.argv,
-        "suite": suite.to_json(),
-        "suite_digest": suite.digest(),
-        "profile": {"name": "farm", "path": None, "transport": {"kind": "dask", "scheduler": transport.scheduler},
-                    "sensors": {}},
-        "farm": {"scheduler": transport.scheduler, "devices": [p.name for p in profiles],
-                 "profile_paths": {p.name: str(p.path) for p in profiles}},
-        "profiles": {p.name: p.to_json() for p in profiles},
-        "environment": {},
-        "environments": environments,
-        "backends": backends,
-        "fast": options.fast,
-        "git_commit": git_commit(Path.cwd()),
-        "case_specs": {c.case_id: c.to_json() for c in cases},
-    }
+    header = run_header(
+        suite, options, cases,
+        profile={"name": "farm", "path": None, "transport": {"kind": "dask", "scheduler": transport.scheduler},
+                 "sensors": {}},
+        farm={"scheduler": transport.scheduler, "devices": [p.name for p in profiles],
+              "profile_paths": {p.name: str(p.path) for p in profiles}},
+        profiles={p.name: p.to_json() for p in profiles},
+        environment={},
+        environments=environments,
+        backends=backends,
+    )
     store = RunStore.create(out_dir, header, records)
     runnable = [c for c in cases if c.skip_reason or c.case_id.rsplit("@", 1)[-1] not in problems]
     return store, runnable, problems
