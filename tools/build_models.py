@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,7 @@ MODELS = {
     "ad_autoencoder": (
         (640,), 640, "fully connected autoencoder, MLPerf Tiny anomaly detection", "anomaly detection"),
     "mobilenetv2_035": (
-        (96, 96, 3), 1000, "MobileNetV2 alpha 0.35 (tf.keras.applications)", "image classification"),
+        (96, 96, 3), 100, "MobileNetV2 alpha 0.35 (tf.keras.applications), 100-class head", "image classification"),
 }
 
 
@@ -385,18 +386,104 @@ def _onnx_fp32(saved: Path, out: Path, work: Path):
     if res.returncode != 0:
         sys.stderr.write(res.stdout + res.stderr)
         raise RuntimeError(f"tf2onnx failed for {saved}")
-    model = onnx.load(str(raw))
+    model = canonicalize_onnx(onnx.load(str(raw)))
     # Name the dynamic batch dimension of the graph inputs/outputs "batch" (tf2onnx writes unk__N).
     for vi in list(model.graph.input) + list(model.graph.output):
         dims = vi.type.tensor_type.shape.dim
         if dims and not dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
-    model.doc_string = ""
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
 
 
+_GENERATED = re.compile(r"__(\d+)")
+
+
+def canonicalize_onnx(model):
+    """Make tf2onnx output byte-stable across runs.
+
+    tf2onnx numbers the names it generates (`new_shape__104`, `unk__12`) from a global counter whose
+    value differs from run to run, and writes the (temporary) SavedModel path into the graph's
+    doc_string. Rename constants shared by several nodes, renumber those suffixes in order of first
+    appearance (a bijection, so names stay unique and consistent), sort initializers and value_info
+    by name, and fix the doc strings. The computation is unchanged.
+    """
+    g = model.graph
+    # tf2onnx merges equal constants (Relu6 bounds, zero biases) and keeps the name of whichever copy
+    # it met first, which varies: name every constant read by several nodes after its first use.
+    inits = {i.name: i for i in g.initializer}
+    users: dict = {}
+    for node in g.node:
+        for t in node.input:
+            if t in inits:
+                users.setdefault(t, []).append(node)
+    shared = {}
+    for node in g.node:
+        for t in node.input:
+            if t in inits and len(users[t]) > 1 and t not in shared:
+                shared[t] = f"shared_const_{len(shared)}"
+    for name, new in shared.items():
+        inits[name].name = new
+    for node in g.node:
+        node.input[:] = [shared.get(t, t) for t in node.input]
+
+    nums: dict = {}
+
+    def see(name):
+        for n in _GENERATED.findall(name):
+            nums.setdefault(n, str(len(nums) + 1))
+
+    for vi in g.input:
+        see(vi.name)
+    for node in g.node:
+        see(node.name)
+        for t in list(node.input) + list(node.output):
+            see(t)
+    for vi in g.output:
+        see(vi.name)
+    for init in sorted(g.initializer, key=lambda i: i.name):
+        see(init.name)
+    for vi in sorted(g.value_info, key=lambda v: v.name):
+        see(vi.name)
+        for d in vi.type.tensor_type.shape.dim:
+            see(d.dim_param)
+    for vi in list(g.input) + list(g.output):
+        for d in vi.type.tensor_type.shape.dim:
+            see(d.dim_param)
+
+    def ren(s):
+        return _GENERATED.sub(lambda m: "__" + nums[m.group(1)], s)
+
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        vi.name = ren(vi.name)
+        for d in vi.type.tensor_type.shape.dim:
+            if d.dim_param:
+                d.dim_param = ren(d.dim_param)
+    for init in g.initializer:
+        init.name = ren(init.name)
+    for node in g.node:
+        node.name = ren(node.name)
+        node.input[:] = [ren(t) for t in node.input]
+        node.output[:] = [ren(t) for t in node.output]
+    _sort_onnx_lists(model)
+    g.doc_string = "converted from Keras SavedModel"
+    model.doc_string = ""
+    return model
+
+
+def _sort_onnx_lists(model):
+    """Sort initializers and value_info by name (their order carries no meaning, and varies)."""
+    g = model.graph
+    inits = sorted(g.initializer, key=lambda i: i.name)
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    vis = sorted(g.value_info, key=lambda v: v.name)
+    del g.value_info[:]
+    g.value_info.extend(vis)
+
+
 def _onnx_int8(fp32: Path, out: Path, calib, work: Path):
+    import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -411,9 +498,15 @@ def _onnx_int8(fp32: Path, out: Path, calib, work: Path):
         def get_next(self):
             return next(self._it, None)
 
-    quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+    raw = work / "quant.onnx"
+    quantize_static(str(pre), str(raw), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                     calibrate_method=CalibrationMethod.MinMax)
+    # The quantizer writes value_info in a run-dependent order: sort it for byte-stable files.
+    model = onnx.load(str(raw))
+    _sort_onnx_lists(model)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out))
 
 
 def _tflite(tf, saved: Path, out: Path, calib=None):
@@ -565,13 +658,21 @@ def cmd_verify(args) -> int:
     """Check every manifest entry against its file with the installed runtimes."""
     out_dir = Path(args.out)
     mpath = out_dir / "manifest.json"
-    manifest = json.loads(mpath.read_text())
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, ValueError) as exc:
+        print(f"error: {mpath}: cannot read manifest: {exc}", file=sys.stderr)
+        return 2
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        print(f"error: {mpath}: schema_version {manifest.get('schema_version')!r}, expected "
+              f"{SCHEMA_VERSION}", file=sys.stderr)
+        return 2
     problems = 0
     for e in manifest["models"]:
         if args.only and e["name"] not in args.only:
             continue
         path = out_dir / e["file"]
-        shape = tuple(MODELS[e["name"]][0])
+        shape = tuple(e["inputs"][0]["shape"][1:])
         try:
             if sha256_file(path) != e["sha256"]:
                 raise RuntimeError("sha256 differs from manifest")
