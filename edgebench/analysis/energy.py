@@ -7,6 +7,7 @@ clock.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ def window_power(
         summed.append(
             None
             if any(v is None for v in vals)
-            else sum(float(v) * POWER_TO_MW.get(c[-3:], 1.0) for c, v in zip(channels, vals))
+            else math.fsum(float(v) * POWER_TO_MW.get(c[-3:], 1.0) for c, v in zip(channels, vals)
+                           if v is not None)
         )
     got = integrate_power_mj(t_ns, summed, start_ns, end_ns)
     n = len(_in_window(t_ns, start_ns, end_ns))

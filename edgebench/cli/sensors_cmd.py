@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for s in sensors:
             s.close()
-    if expected:
+    if expected and profile is not None:
         missing = _missing_expected(expected, status, last)
         print(
             f"profile {profile.name}: "

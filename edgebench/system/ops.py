@@ -292,7 +292,7 @@ def tune(ops: list[Operation]) -> dict[str, Any]:
         if op.name != "cooldown":
             saved[op.name] = before
         changes.append({"name": op.name, "before": before, "after": op.read(),
-                        **({"cooldown": op.last} if op.name == "cooldown" else {})})
+                        **({"cooldown": getattr(op, "last", None)} if op.name == "cooldown" else {})})
     return {"changes": changes, "saved": saved, "ok": not any("error" in c for c in changes)}
 
 

@@ -324,7 +324,10 @@ class SSHTransport(Transport):
 
         opts = self.options
         try:
-            key = await asyncssh.get_server_host_key(opts.host, opts.port, connect_timeout=opts.connect_timeout_s)
+            key = await asyncio.wait_for(asyncssh.get_server_host_key(opts.host, opts.port),
+                                         timeout=opts.connect_timeout_s)
+            if key is None:
+                raise ValueError("no host key presented")
             presented = f"{key.get_algorithm()} {key.get_fingerprint()}"
             line = key.export_public_key().decode().strip()
         except Exception:  # noqa: BLE001 - only for the message

@@ -74,7 +74,8 @@ def test_run_onnxruntime_and_null_end_to_end(tmp_path, tiny_onnx):
     assert sum(s == "ok" for s in statuses.values()) == 6
     assert store.document["schema_version"] == 1 and store.document["state"] == "complete"
     env = store.document["environment"]
-    assert env["python"] == ".".join(map(str, sys.version_info[:3])) and env["cpu_count"] == len(os.sched_getaffinity(0))
+    assert env["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert env["cpu_count"] == len(os.sched_getaffinity(0))
     assert env["cpu_model"] and env["kernel"] and env["os"]
     import onnxruntime
 

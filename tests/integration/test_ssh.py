@@ -61,6 +61,7 @@ def test_unknown_host_key_is_refused_with_the_way_to_accept_it(sshd: Sshd, tmp_p
     assert done.returncode == 3
     [line] = error_lines(done.stderr)
     assert "loopback" in line and "unknown" in line and "refused" in line
+    assert "ssh-ed25519 SHA256:" in line  # the fingerprint the device presented, to check before accepting
     assert f"ssh-keyscan -p {sshd.port} 127.0.0.1 >> {empty}" in line
     assert "--resume" not in done.stderr  # nothing was started, nothing to resume
 
