@@ -25,8 +25,8 @@ def repo() -> Path:
 @pytest.fixture
 def tiny_onnx(tmp_path: Path) -> Path:
     """A real two-layer ONNX model with a dynamic batch, built with onnx's helpers (no download)."""
-    onnx = pytest.importorskip("onnx")
     import numpy as np
+    import onnx
     from onnx import TensorProto, helper
 
     rng = np.random.default_rng(0)

@@ -244,7 +244,6 @@ class DaskCluster:
 
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory: pytest.TempPathFactory):
-    pytest.importorskip("distributed")
     cluster = DaskCluster(tmp_path_factory.mktemp("dask"))
     cluster.start()
     yield cluster
