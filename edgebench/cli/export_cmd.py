@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+from edgebench.cli.output import write_output
 
 #: the pytest-benchmark JSON layout this writes (fields of 4.x and 5.x)
 PYTEST_BENCHMARK_VERSION = "4.0.0"
@@ -139,10 +140,5 @@ def run(args: argparse.Namespace) -> int:
 
     store = RunStore.open(args.run_dir)
     text = json.dumps(to_pytest_benchmark(store, args.with_data), indent=4) + "\n"
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        print(f"edgebench: wrote {args.output}", file=sys.stderr)
+    write_output(text, args.output)
     return 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from edgebench.cli.output import write_output
+
 FORMATS = ("md", "html", "csv", "json")
 
 EPILOG = """\
@@ -66,10 +68,5 @@ def run(args: argparse.Namespace) -> int:
         return 2
     model = build_model(open_runs(args.run_dirs), by=args.by, reference=args.reference)
     text = render(model, args.format)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        print(f"edgebench: wrote {args.output}", file=sys.stderr)
+    write_output(text, args.output)
     return 0
