@@ -23,6 +23,9 @@ Workloads: the shipped ``kws_dscnn_fp32`` model (``suites/models/manifest.json``
 there, else a tiny two-layer ONNX model built here; and the null backend busy-waiting 200 us in Python (it
 holds the GIL the whole iteration: the worst case for a sampling thread).
 
+Then, for the model, the same sensors in ONE process around one loaded session, sampler off and on
+alternately: no process-to-process variance, only the sampler's own cost (at 100 ms and 10 ms).
+
     python bench/sampling_cost.py [--seconds 1.2] [--rounds 5] [--only null|model] [--model PATH]
 """
 
@@ -261,6 +264,70 @@ def bench(label: str, model: Path, backend: str, settings: dict[str, Any], args:
     return summary
 
 
+# -- in one process: sampler on and off, alternately, around the same loaded session ------------------------------
+def in_process_ab(model: Path, backend_name: str, tree: Path, period_ms: int | None, pairs: int = 20,
+                  segment_s: float = 0.5) -> dict[str, Any]:
+    """Process-to-process variance on a shared machine can exceed the effect measured here (see off-again).
+    This removes it: one worker-like process, one loaded session, segments of the timed loop with the sampler
+    off and on, alternately (off, on, on, off, ...); the ratio of pooled medians is the sampler's own cost."""
+    from edgebench import plugins
+    from edgebench.harness.inputs import build_inputs, resolve_shape
+    from edgebench.sensors.sampling import start_case_sampling
+
+    session = plugins.load("edgebench.backends", backend_name)().load(str(model), {"threads": 1})
+    shapes = {spec.name: resolve_shape(spec, 1, {}) for spec in session.inputs}
+    session.resize(shapes)
+    session.prepare(build_inputs(session.inputs, shapes, 0))
+    run, clock = session.run, time.perf_counter_ns
+    for _ in range(200):
+        run()
+
+    def segment() -> list[int]:
+        samples, end = [], clock() + int(segment_s * 1e9)
+        while True:
+            t0 = clock()
+            run()
+            t1 = clock()
+            samples.append(t1 - t0)
+            if t1 >= end:
+                return samples
+
+    off: list[int] = []
+    on: list[int] = []
+    pair_ratios = []
+    for k in range(pairs):
+        order = ("off", "on") if k % 2 == 0 else ("on", "off")
+        got: dict[str, list[int]] = {}
+        for state in order:
+            if state == "on" and period_ms is not None:
+                sampling = start_case_sampling(sensor_spec(tree, period_ms), clock)
+                got[state] = segment()
+                sampling.stop()
+            else:
+                got[state] = segment()
+        off += got["off"]
+        on += got["on"]
+        pair_ratios.append(statistics.median(got["on"]) / statistics.median(got["off"]))
+    ratio = statistics.median(on) / statistics.median(off)
+    return {"period_ms": period_ms, "pairs": pairs, "p50_off_ns": statistics.median(off),
+            "p50_on_ns": statistics.median(on), "ratio": ratio, "pair_ratio_median": statistics.median(pair_ratios),
+            "pair_ratio_range": [min(pair_ratios), max(pair_ratios)]}
+
+
+def report_in_process(label: str, model: Path, backend: str, tree: Path) -> list[dict[str, Any]]:
+    print(f"\n{label}, in one process, sampler off/on alternately (0.5 s segments):")
+    out = []
+    for period in (None, 100, 10):
+        r = in_process_ab(model, backend, tree, period)
+        out.append(r)
+        low, high = r["pair_ratio_range"]
+        name = f"{period:4d} ms" if period else "A/A off"
+        print(f"  {name}: p50 off {r['p50_off_ns'] / 1e3:.1f} us, on {r['p50_on_ns'] / 1e3:.1f} us -> "
+              f"ratio {r['ratio']:.4f} ({100 * (r['ratio'] - 1):+.2f}%); per pair median "
+              f"{r['pair_ratio_median']:.4f} (range {low:.3f}..{high:.3f})")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["--sampler-child"]:
@@ -281,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         tree = build_host_tree(tmp / "host")
         for label, model, backend, settings in workloads(args, tmp):
             results[label] = bench(label, model, backend, settings, args, tree, configs)
+            if backend != "null":
+                results[label]["in_process"] = report_in_process(label, model, backend, tree)
     print(f"\n({time.monotonic() - started:.0f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
