@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     except EdgebenchError as exc:
         print(f"edgebench: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `edgebench show RUN | head`: the reader left; say nothing
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:  # an output path that cannot be written, a disk that is full
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"edgebench: error: {where}{exc.strerror or exc}", file=sys.stderr)
