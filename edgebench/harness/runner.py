@@ -45,8 +45,7 @@ def sensors_spec(profile: DeviceProfile) -> dict[str, Any]:
             "idle_seconds": sensors.idle_seconds, "options": {k: dict(v) for k, v in sensors.options.items()},
             "cooldown": {"max_temp_c": profile.cooldown.max_temp_c,
                          "stable_delta_c": profile.cooldown.stable_delta_c,
-                         "timeout_s": profile.cooldown.timeout_s, "channel": profile.cooldown.channel},
-            "cooldown_timeout_s": profile.cooldown.timeout_s}
+                         "timeout_s": profile.cooldown.timeout_s, "channel": profile.cooldown.channel}}
 
 
 def plan(suite: Suite, profile: DeviceProfile, probe: dict[str, Any], options: RunOptions) -> list[Case]:

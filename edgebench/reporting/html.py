@@ -161,10 +161,7 @@ def _read_case(store: Any, case_id: str) -> tuple[Any, dict[str, Any] | None]:
 
     import numpy as np
 
-    from edgebench.results.store import case_file_name
-
-    record = store.record(case_id)
-    data = gzip.decompress((store.directory / (record.get("raw_file") or case_file_name(case_id))).read_bytes())
+    data = gzip.decompress(store.raw_path(case_id).read_bytes())
     start = data.find(_LATENCY_KEY)
     if start >= 0 and b'"sensors":' not in data:
         begin = start + len(_LATENCY_KEY)

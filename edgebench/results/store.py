@@ -133,10 +133,11 @@ class RunStore:
         self.document["finished_at"] = time.time()
         self.flush()
 
+    def raw_path(self, case_id: str) -> Path:
+        return self.directory / (self.record(case_id).get("raw_file") or case_file_name(case_id))
+
     def load_raw(self, case_id: str) -> dict[str, Any]:
-        record = self.record(case_id)
-        name = record.get("raw_file") or case_file_name(case_id)
-        path = self.directory / name
+        path = self.raw_path(case_id)
         try:
             return json.loads(gzip.decompress(path.read_bytes()))
         except FileNotFoundError:

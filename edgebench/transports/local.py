@@ -26,7 +26,8 @@ def worker_env() -> dict[str, str]:
 def case_timeout_s(case: Case) -> float:
     """Generous: loading, warm-up, the longest loop the rules allow, sensors' idle window, and slack."""
     loop = case.duration_s if case.duration_s is not None else case.rules.max_seconds
-    idle = float(case.sensors.get("idle_seconds", 0) or 0) + float(case.sensors.get("cooldown_timeout_s", 0) or 0)
+    cooldown = case.sensors.get("cooldown") or {}
+    idle = float(case.sensors.get("idle_seconds") or 0) + float(cooldown.get("timeout_s") or 0)
     return 120.0 + 3 * (loop + case.rules.warmup_seconds) + idle
 
 
