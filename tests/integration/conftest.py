@@ -96,7 +96,11 @@ class Sshd:
             f"PidFile {directory / 'sshd.pid'}", f"AuthorizedKeysFile {directory / 'authorized_keys'}",
             "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
             "PermitRootLogin prohibit-password", "StrictModes no", "UsePAM no", "UseDNS no",
-            "Subsystem sftp internal-sftp", "MaxStartups 50", "MaxSessions 50", "LogLevel ERROR", ""]))
+            "Subsystem sftp internal-sftp", "MaxStartups 50", "MaxSessions 50", "LogLevel ERROR",
+            # Hermetic sessions: sshd runs every command as `$SHELL -c ...`, and bash started by sshd reads
+            # ~/.bashrc unless it is a nested shell (SHLVL >= 1). A CI machine's root ~/.bashrc runs
+            # `pyenv init`, whose rehash waits 60 s on a lock that a killed session leaves behind.
+            "SetEnv SHLVL=1", "PermitUserRC no", ""]))
         self.proc: subprocess.Popen | None = None
 
     @property
