@@ -88,8 +88,9 @@ def test_local_run_records_the_psutil_series(tmp_path, tiny_onnx):
         in_loop = [c for t, c in zip(rec["t_ns"], cpu) if marks["loop_start"] < t <= marks["loop_end"]]
         assert in_loop and max(in_loop) > 20.0  # the timed loop keeps a CPU busy
         assert rec["sampler_cpu_ns"] > 0 and rec["errors"] == []
-        # the sampled RSS never exceeds the worker's high-water mark
-        assert max(rss) <= raw["peak_rss_bytes"]
+        # the sampled RSS stays under the worker's high-water mark, give or take the kernel's batched per-CPU
+        # RSS counters (a page was seen in CI): same unit, same process
+        assert max(rss) <= raw["peak_rss_bytes"] + 2**20
     rows = csv_rows(out)
     for row in rows.values():
         assert all(column in row for column in POWER_COLUMNS)
