@@ -24,6 +24,20 @@ BUILTIN: dict[str, dict[str, str]] = {
         "tflite": "edgebench.backends.tflite_backend:TFLiteBackend",
         "null": "edgebench.backends.null_backend:NullBackend",
     },
+    "edgebench.sensors": {
+        "psutil": "edgebench.sensors.psutil_sensor:PsutilSensor",
+        "thermal": "edgebench.sensors.thermal:ThermalSensor",
+        "cpufreq": "edgebench.sensors.cpufreq:CpufreqSensor",
+        "intel_throttle": "edgebench.sensors.intel_throttle:IntelThrottleSensor",
+        "rapl": "edgebench.sensors.rapl:RaplSensor",
+        "hwmon": "edgebench.sensors.hwmon:HwmonSensor",
+        "jetson_power": "edgebench.sensors.jetson_power:JetsonPowerSensor",
+        "jetson_gpu": "edgebench.sensors.jetson_gpu:JetsonGpuSensor",
+        "tegrastats": "edgebench.sensors.tegrastats:TegrastatsSensor",
+        "rpi": "edgebench.sensors.rpi:RpiSensor",
+        "nvml": "edgebench.sensors.nvml:NvmlSensor",
+        "nvidia_smi": "edgebench.sensors.nvidia_smi:NvidiaSmiSensor",
+    },
     "edgebench.transports": {
         "local": "edgebench.transports.local:LocalTransport",
         "ssh": "edgebench.transports.ssh:SSHTransport",
@@ -40,7 +54,7 @@ def _entry_points(group: str) -> dict[str, str]:
     found = dict(BUILTIN.get(group, {}))
     try:
         eps = metadata.entry_points(group=group)  # type: ignore[call-arg]
-    except TypeError:  # pragma: no cover - Python 3.9
+    except TypeError:  # Python 3.8 and 3.9 (the device agent runs on 3.8): a dict of groups
         eps = metadata.entry_points().get(group, [])  # type: ignore
     for ep in eps:
         found[ep.name] = ep.value

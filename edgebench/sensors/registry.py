@@ -1,30 +1,15 @@
-"""Sensor plugins by name: entry points group `edgebench.sensors`, with a built-in table as fallback so the
-package also works uninstalled (e.g. shipped to a device as a zipapp). Modules load lazily."""
+"""Sensor plugins by name: entry points group `edgebench.sensors` through `edgebench.plugins`, whose built-in
+table keeps them working uninstalled (shipped to a device as a zipapp). Modules load lazily."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
+from edgebench import plugins
 from edgebench.sensors.base import CommandRunner, Sensor, SysRoot
 
 GROUP = "edgebench.sensors"
-BUILTIN: dict[str, str] = {
-    "psutil": "edgebench.sensors.psutil_sensor:PsutilSensor",
-    "thermal": "edgebench.sensors.thermal:ThermalSensor",
-    "cpufreq": "edgebench.sensors.cpufreq:CpufreqSensor",
-    "intel_throttle": "edgebench.sensors.intel_throttle:IntelThrottleSensor",
-    "rapl": "edgebench.sensors.rapl:RaplSensor",
-    "hwmon": "edgebench.sensors.hwmon:HwmonSensor",
-    "jetson_power": "edgebench.sensors.jetson_power:JetsonPowerSensor",
-    "jetson_gpu": "edgebench.sensors.jetson_gpu:JetsonGpuSensor",
-    "tegrastats": "edgebench.sensors.tegrastats:TegrastatsSensor",
-    "rpi": "edgebench.sensors.rpi:RpiSensor",
-    "nvml": "edgebench.sensors.nvml:NvmlSensor",
-    "nvidia_smi": "edgebench.sensors.nvidia_smi:NvidiaSmiSensor",
-}
 
 
 class UnknownSensorError(LookupError):
@@ -32,20 +17,14 @@ class UnknownSensorError(LookupError):
 
 
 def builtin_sensor_names() -> list[str]:
-    return list(BUILTIN)
-
-
-def _import(target: str) -> type[Sensor]:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return list(plugins.BUILTIN[GROUP])
 
 
 def sensor_class(name: str) -> type[Sensor]:
-    for ep in entry_points(group=GROUP, name=name):
-        return ep.load()
-    if name in BUILTIN:
-        return _import(BUILTIN[name])
-    raise UnknownSensorError(f"unknown sensor {name!r}; known: {', '.join(sorted(BUILTIN))}")
+    """The class registered as ``name`` (an installed entry point first, else the built-in table)."""
+    if name not in plugins.names(GROUP):
+        raise UnknownSensorError(f"unknown sensor {name!r}; known: {', '.join(plugins.names(GROUP))}")
+    return plugins.load(GROUP, name)
 
 
 def load_sensor(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from types import SimpleNamespace
 
 import pytest
 
-from edgebench.sensors import registry
 from edgebench.sensors.base import ReplayRunner, Sensor, SysRoot
 from edgebench.sensors.cooldown import wait_for_cooldown
 from edgebench.sensors.registry import UnknownSensorError, builtin_sensor_names, load_sensor
@@ -160,9 +158,17 @@ def test_registry_builtins_and_entry_points(monkeypatch, tmp_path):
         assert sensor.name == name and isinstance(sensor.available(), (str, type(None)))
     with pytest.raises(UnknownSensorError, match="unknown sensor 'x'"):
         load_sensor("x", root, runner, {})
-    ep = SimpleNamespace(load=lambda: ThermalSensor)
-    monkeypatch.setattr(registry, "entry_points", lambda group, name: [ep] if name == "mythermal" else [])
-    assert isinstance(load_sensor("mythermal", root, runner, {}), ThermalSensor)
+    # a third-party sensor: an installed distribution (dist-info on sys.path) with an edgebench.sensors entry point
+    site = tmp_path / "site"
+    (site / "mythermal-1.0.dist-info").mkdir(parents=True)
+    (site / "mythermal-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: mythermal\nVersion: 1.0\n")
+    (site / "mythermal-1.0.dist-info" / "entry_points.txt").write_text(
+        "[edgebench.sensors]\nmythermal = mythermal_plugin:MyThermal\n")
+    (site / "mythermal_plugin.py").write_text("from edgebench.sensors.thermal import ThermalSensor\n\n\n"
+                                              "class MyThermal(ThermalSensor):\n    pass\n")
+    monkeypatch.syspath_prepend(str(site))
+    sensor = load_sensor("mythermal", root, runner, {})
+    assert type(sensor).__name__ == "MyThermal" and isinstance(sensor, ThermalSensor) and sensor.name == "mythermal"
 
 
 class FakeTime:
