@@ -13,10 +13,11 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Dict, Optional, Protocol, Union
 
-Value = float | int | str | bool | None
-Reading = dict[str, Value]
+# spelled with typing's names: evaluated at import, and the device agent runs on Python 3.8
+Value = Optional[Union[float, int, str, bool]]
+Reading = Dict[str, Value]
 
 
 class RootOnlyError(PermissionError):

@@ -46,7 +46,7 @@ def parse_nvidia_smi_csv(text: str, header: list[str] | None = None) -> list[dic
             continue
         if fields is None or len(cells) != len(fields):
             continue
-        rows.append({f: _value(c) for f, c in zip(fields, cells, strict=True)})
+        rows.append({f: _value(c) for f, c in zip(fields, cells)})
     return rows
 
 

@@ -11,10 +11,12 @@ import statements, top-level and nested), every backend and sensor plugin, and `
 device it needs the standard library, numpy and the runtime: nothing else. Its name carries the sha256 of its
 content, so a device that already has this exact agent is not sent it again.
 
-Oldest Python: 3.10 (``MIN_PYTHON``): ``edgebench.sensors.base`` evaluates ``float | int | ...`` at import
-(PEP 604 at run time); with that written as ``Union[...]`` the bundle would run on 3.9. Every bundled module is
-parsed with ``ast.parse(feature_version=MIN_PYTHON)`` by ``check_sources`` (a test runs it), and the remote
-transport refuses an older interpreter with a message naming the ``python`` key of the profile.
+Oldest Python: 3.8 (``MIN_PYTHON``), JetPack 5's ``python3``. Bundled modules keep ``X | Y`` and ``list[...]``
+to annotations (``from __future__ import annotations``) and spell what runs at import with ``typing``'s names.
+Three tests hold this: ``check_sources`` parses every bundled module with ``feature_version=MIN_PYTHON``, vermin
+reads them for newer library calls, and the integration tests import the bundle and run its commands on a real
+Python 3.8 (``.ci/oldest-python.sh``). The remote transport refuses an older interpreter with a message naming
+the ``python`` key of the profile.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import edgebench
 
-MIN_PYTHON = (3, 10)
+MIN_PYTHON = (3, 8)
 PACKAGE_DIR = Path(edgebench.__file__).resolve().parent
 #: modules the agent runs; everything they import from edgebench follows
 ROOTS = ("edgebench.harness.worker", "edgebench.system.cli")

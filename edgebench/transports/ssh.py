@@ -16,7 +16,7 @@ Profile::
     retries = 3                    # a dropped connection is retried this many times ...
     retry_backoff_s = 2.0          # ... after 2, 4, 8 s
     keepalive_s = 15               # a silent connection is declared dead after 3 missed keepalives
-    python = "python3"             # the interpreter on the device (3.10 or newer)
+    python = "python3"             # the interpreter on the device (3.8 or newer)
     remote_dir = ".cache/edgebench"     # relative to the remote home: agent/ and models/<sha256>/
 
 Deploy: the agent zipapp (``agent_bundle``) goes to ``remote_dir/agent/`` and each model to

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,23 @@ def test_agent_bundle_needs_only_stdlib_and_numpy() -> None:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "__main__.py" in archive.namelist() and "edgebench/harness/worker.py" in archive.namelist()
+
+
+def test_agent_bundle_uses_no_api_newer_than_its_oldest_python() -> None:
+    """vermin reads every bundled module for library calls newer than MIN_PYTHON (str.removeprefix, zip(strict=),
+    ...). What runs at import (``X | Y`` outside annotations) is caught by importing the bundle on a real 3.8, in
+    tests/integration/test_agent_oldest_python.py. ``tomllib`` is excluded: imported under try, with tomli after."""
+    import shutil
+    import subprocess
+    import sys
+
+    from edgebench.transports import agent_bundle
+
+    vermin = shutil.which("vermin", path=str(Path(sys.executable).parent)) or shutil.which("vermin")
+    assert vermin, "vermin is in the dev extra: pip install -e '.[dev]'"
+    modules, _ = agent_bundle.collect_modules()
+    oldest = ".".join(map(str, agent_bundle.MIN_PYTHON))
+    done = subprocess.run([vermin, f"-t={oldest}-", "--no-tips", "--violations", "--exclude", "tomllib",
+                           *sorted({str(p) for p in modules.values()})], capture_output=True, text=True, timeout=120)
+    assert "Target versions not met" not in done.stdout, done.stdout
+    assert f"Minimum required versions: {oldest}" in done.stdout
