@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
 
 MODEL_FORMATS = {".onnx": "onnx", ".tflite": "tflite"}
@@ -27,14 +27,6 @@ class ModelFile:
     size_bytes: int
     url: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_format(path_or_url: str, source: str, key: str) -> str:

@@ -157,7 +157,7 @@ def run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions
 
 def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
     """Resume measures only models that are still the bytes the run started with; the others fail, named."""
-    from edgebench.config.models import sha256_of
+    from edgebench.digest import sha256_of
 
     kept = []
     for case in cases:

@@ -39,6 +39,27 @@ def probe(root: str = "/") -> dict[str, Any]:
     return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends}
 
 
+class ModelMismatchError(Exception):
+    pass
+
+
+def check_model(case: Case) -> None:
+    """Measure only the bytes the run planned: a model file edited during the run, or a corrupt copy in a
+    device's cache, fails its case by name. (Reading the file also makes every case's load a warm-cache load,
+    not only the cases after the first.)"""
+    if not case.model_sha256:
+        return
+    from pathlib import Path
+
+    from edgebench.digest import sha256_of
+
+    found = sha256_of(Path(case.model_path))
+    if found != case.model_sha256:
+        raise ModelMismatchError(
+            f"model file {case.model_path} has sha256 {found[:16]}..., not the {case.model_sha256[:16]}... the run "
+            f"planned: the file changed during the run, or a device's cached copy is corrupt")
+
+
 def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
     result: dict[str, Any] = {"case_id": case.case_id, "status": "failed", "error": None,
                               "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
@@ -50,6 +71,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             sampling = start_case_sampling(dict(case.sensors), clock)
             sampling.cooldown(dict(case.sensors.get("cooldown") or {}))
             sampling.idle_window()
+        check_model(case)
         backend = plugins.load("edgebench.backends", case.backend)()
         settings = dict(case.settings)
         rss_before = memory.rss_bytes()

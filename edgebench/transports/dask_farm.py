@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from edgebench.config.profile import DeviceProfile
+from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case
 from edgebench.transports.base import Transport, TransportError
@@ -121,7 +122,9 @@ def cache_model(sha256: str, name: str, data: bytes | None) -> Path:
     """The model's path in the worker's cache, written (checked, atomically) only when it is not there."""
     target = cache_dir() / sha256 / name
     if target.is_file():
-        return target
+        if sha256_of(target) == sha256:
+            return target
+        target.unlink()  # a corrupt copy (a bad disk, an edit): fetched again, never measured
     if data is None:
         raise ModelMissing(f"model {name} ({sha256[:12]}) is not in {cache_dir()}")
     digest = hashlib.sha256(data).hexdigest()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from edgebench.config.suite import RunRules
+from edgebench.digest import sha256_of
 from edgebench.harness.case import Case
 from edgebench.transports import agent_bundle
 from edgebench.transports.base import find_result
@@ -84,7 +85,7 @@ def test_probe_worker_and_system_run_on_the_oldest_python(py38: str, agent: Path
                "root": str(root), "idle_seconds": 0.2, "options": {"psutil": {"root": "/"}},
                "replay": {"tegrastats": str(fixture("tegrastats_orin_jp5.txt"))}}
     rules = RunRules(warmup_iterations=2, warmup_seconds=0.0, min_iterations=50, min_seconds=0.3, max_seconds=0.5)
-    case = Case("m.fp32.null.single_stream.b2", "m", "fp32", "onnx", str(model), "0" * 64, "null",
+    case = Case("m.fp32.null.single_stream.b2", "m", "fp32", "onnx", str(model), sha256_of(model), "null",
                 {"busy_wait_us": 100}, "single_stream", batch=2, rules=rules, sensors=sensors)
     result, stderr = call(py38, agent, "worker", "--timeout", "60", stdin=json.dumps(case.to_json()))
     assert result["status"] == "ok", result.get("traceback_tail") or result.get("error")

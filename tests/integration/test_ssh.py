@@ -161,11 +161,12 @@ def test_worker_killed_on_the_device_is_a_failed_case(sshd: Sshd, tmp_path: Path
     remote = profile(tmp_path, "loopback2", sshd.transport_table(python=str(fake)))
     transport = SSHTransport(load_profile(remote))
     try:
+        from edgebench.digest import sha256_of
         from edgebench.harness.case import Case
 
         model = tmp_path / "m.onnx"
         model.write_bytes(b"x")
-        case = Case("c1", "m", "fp32", "onnx", str(model), "0" * 64, "null", {}, "single_stream")
+        case = Case("c1", "m", "fp32", "onnx", str(model), sha256_of(model), "null", {}, "single_stream")
         result = transport.run_case(case)
     finally:
         transport.close()
@@ -187,3 +188,20 @@ def test_doctor_and_system_show_run_on_the_device(sshd: Sshd, tmp_path: Path) ->
     assert set(states) == {"governor", "fan"}
     # exit 1 unless the device is exactly as the profile asks (a CI VM has no cpufreq and no fan)
     assert shown.returncode == (0 if all(s["ok"] for s in states.values()) else 1)
+
+
+def test_a_corrupt_model_in_the_device_cache_is_sent_again(sshd: Sshd, tmp_path: Path) -> None:
+    """The device's copy is checked by the worker against the planned sha256, and replaced once when it differs."""
+    suite = null_suite(tmp_path / "suite", threads="[1]")
+    remote = profile(tmp_path, "loopback", sshd.transport_table(remote_dir=str(tmp_path / "remote")))
+    first = edgebench("run", "--profile", str(remote), "--suite", str(suite), "--out", str(tmp_path / "run1"),
+                      "--filter", "*single*")
+    assert first.returncode == 0, first.stderr
+    [cached] = (tmp_path / "remote" / "models").glob("*/m.onnx")
+    cached.write_bytes(b"flipped bits on the board's SD card\n")
+    again = edgebench("run", "--profile", str(remote), "--suite", str(suite), "--out", str(tmp_path / "run2"),
+                      "--filter", "*single*")
+    assert again.returncode == 0, again.stderr
+    assert set(statuses(tmp_path / "run2").values()) == {"ok"}
+    assert cached.read_bytes() == (tmp_path / "suite" / "m.onnx").read_bytes()
+    assert "is corrupt; sending it again" in again.stderr
