@@ -38,6 +38,12 @@ BUILTIN: dict[str, dict[str, str]] = {
         "nvml": "edgebench.sensors.nvml:NvmlSensor",
         "nvidia_smi": "edgebench.sensors.nvidia_smi:NvidiaSmiSensor",
     },
+    "edgebench.reporters": {
+        "md": "edgebench.reporting.markdown:render_report",
+        "html": "edgebench.reporting.html:render_html",
+        "csv": "edgebench.reporting.csv_report:render_csv",
+        "json": "edgebench.reporting.json_report:render_json",
+    },
     "edgebench.transports": {
         "local": "edgebench.transports.local:LocalTransport",
         "ssh": "edgebench.transports.ssh:SSHTransport",

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from edgebench.cli.output import write_output
 
+#: the reporters edgebench ships; an installed package adds more through the ``edgebench.reporters`` entry point
+#: group (a function taking the ``edgebench.reporting.model.ReportModel`` and returning the report's text)
 FORMATS = ("md", "html", "csv", "json")
+GROUP = "edgebench.reporters"
 
 EPILOG = """\
 examples:
@@ -35,38 +38,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
     parser.add_argument("--by", choices=BY_CHOICES, default="device",
                         help="the dimension put side by side (default: device)")
-    parser.add_argument("--format", choices=FORMATS, default="md", help="output format (default: md)")
+    parser.add_argument("--format", default="md", metavar="FORMAT",
+                        help=f"{', '.join(FORMATS)}, or the name of an installed reporter plugin (entry point "
+                             f"group {GROUP}) (default: md)")
     parser.add_argument("-o", "--output", type=Path, metavar="PATH", help="write here instead of stdout")
     parser.add_argument("--reference", metavar="VALUE",
                         help="the --by value ratios are taken against (default: the first one)")
     parser.set_defaults(func=run)
 
 
-def render(model, fmt: str) -> str:  # type: ignore[no-untyped-def]
-    if fmt == "md":
-        from edgebench.reporting.markdown import render_report
-
-        return render_report(model)
-    if fmt == "html":
-        from edgebench.reporting.html import render_html
-
-        return render_html(model)
-    if fmt == "csv":
-        from edgebench.reporting.csv_report import render_csv
-
-        return render_csv(model)
-    from edgebench.reporting.json_report import render_json
-
-    return render_json(model)
-
-
 def run(args: argparse.Namespace) -> int:
+    from edgebench import plugins
     from edgebench.reporting.model import build_model, open_runs
 
     if args.output is not None and args.output.is_dir():
         print(f"edgebench: error: -o {args.output}: is a directory; give a file name", file=sys.stderr)
         return 2
+    if args.format not in plugins.names(GROUP):
+        print(f"edgebench: error: --format {args.format}: no such reporter (installed: "
+              f"{', '.join(plugins.names(GROUP))})", file=sys.stderr)
+        return 2
+    render = plugins.load(GROUP, args.format)
     model = build_model(open_runs(args.run_dirs), by=args.by, reference=args.reference)
-    text = render(model, args.format)
+    text = render(model)
+    if not isinstance(text, str):
+        print(f"edgebench: error: reporter {args.format} ({render.__module__}) returned "
+              f"{type(text).__name__}, not the report's text", file=sys.stderr)
+        return 2
     write_output(text, args.output)
     return 0

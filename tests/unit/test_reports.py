@@ -172,6 +172,29 @@ def test_report_cli_errors(runs, tmp_path, capsys):
     assert main(["report", str(runs[0].directory), "--reference", "nope"]) == 2
 
 
+def test_report_cli_uses_an_installed_reporter_plugin(runs, tmp_path, capsys, monkeypatch):
+    """A reporter is a function ReportModel -> str, registered in the edgebench.reporters entry point group."""
+    site = tmp_path / "site"
+    (site / "edgebench_tsv-1.0.dist-info").mkdir(parents=True)
+    (site / "edgebench_tsv-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: edgebench-tsv\n"
+                                                                    "Version: 1.0\n")
+    (site / "edgebench_tsv-1.0.dist-info" / "entry_points.txt").write_text(
+        "[edgebench.reporters]\ntsv = edgebench_tsv:render\nbroken = edgebench_tsv:not_text\n")
+    (site / "edgebench_tsv.py").write_text(
+        "def render(model):\n"
+        "    return ''.join(f\"{e.case_id}\\t{e.status}\\t{e.values.get('latency_p50_ms')}\\n\" "
+        "for e in model.entries)\n\n\n"
+        "def not_text(model):\n    return None\n")
+    monkeypatch.syspath_prepend(str(site))
+    assert main(["report", *[str(r.directory) for r in runs], "--format", "tsv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(len(line.split("\t")) == 3 for line in lines)
+    assert main(["report", str(runs[0].directory), "--format", "broken"]) == 2
+    assert "reporter broken (edgebench_tsv) returned NoneType, not the report's text" in capsys.readouterr().err
+    assert main(["report", str(runs[0].directory), "--format", "pdf"]) == 2
+    assert "--format pdf: no such reporter (installed: broken, csv, html, json, md, tsv)" in capsys.readouterr().err
+
+
 def test_comparison_markdown_escapes_and_summarises(tmp_path):
     from edgebench.analysis.compare import compare_runs
     from edgebench.analysis.gates import parse_rules
