@@ -369,7 +369,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
 def identity(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """What makes two cases the same measurement when their ids differ (only in backend settings)."""
     return (record.get("device"), record.get("model"), record.get("precision"), record.get("backend"),
-            str(threads_of(record)), record.get("scenario"), record.get("batch"))
+            str(threads_of(record)), record.get("scenario"), record.get("batch"), record.get("concurrency", 1))
 
 
 def pair_cases(base: Mapping[str, Mapping[str, Any]], cur: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

@@ -105,6 +105,7 @@ def to_pytest_benchmark(store: Any, with_data: bool = False) -> dict[str, Any]:
             continue
         params = {"backend": record.get("backend"), "precision": record.get("precision"),
                   "scenario": record.get("scenario"), "batch": record.get("batch"), "threads": threads_of(record),
+                  **({"concurrency": record["concurrency"]} if (record.get("concurrency") or 1) > 1 else {}),
                   **{k: v for k, v in (record.get("settings") or {}).items() if k != "threads"}}
         benchmarks.append({
             "group": record.get("model"),

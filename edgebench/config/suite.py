@@ -13,7 +13,7 @@ from edgebench.config.fields import Table, as_list, check_type, load_toml
 from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
 
-SCENARIOS = ("single_stream", "batch", "sustained")
+SCENARIOS = ("single_stream", "batch", "concurrent", "sustained")
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
 
 
@@ -85,6 +85,8 @@ class ScenarioSpec:
     batch: tuple[int, ...] = (1,)
     duration_s: float | None = None
     key: str = ""
+    #: the concurrent scenario: how many streams (sessions, each called back to back by its own thread)
+    concurrency: tuple[int, ...] = (1,)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ class Suite:
             ],
             "backends": [{"name": b.name, "settings": {k: list(v) for k, v in b.settings.items()}}
                          for b in self.backends],
-            "scenarios": [{"name": s.name, "batch": list(s.batch), "duration_s": s.duration_s}
+            "scenarios": [{"name": s.name, "batch": list(s.batch), "duration_s": s.duration_s,
+                           **({"concurrency": list(s.concurrency)} if s.name == "concurrent" else {})}
                           for s in self.scenarios],
             "include": [dict(r) for r in self.include],
             "exclude": [dict(r) for r in self.exclude],
@@ -197,8 +200,15 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
     duration = table.number("duration_s", None, minimum=0)
     if name == "sustained" and duration is None:
         raise table.error("duration_s", "missing required key (how long the sustained scenario runs)")
+    if name != "concurrent" and table.has("concurrency"):
+        raise table.error("concurrency", "only the concurrent scenario takes concurrency")
+    concurrency = as_list(table.raw("concurrency", [2] if name == "concurrent" else 1))
+    for value in concurrency:
+        check_type(value, int, table.source, table.key("concurrency"))
+        if value < 1:
+            raise table.error("concurrency", f"must be >= 1, got {value}")
     table.done()
-    return ScenarioSpec(name, tuple(batch), duration, table.prefix)
+    return ScenarioSpec(name, tuple(batch), duration, table.prefix, tuple(concurrency))
 
 
 def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:

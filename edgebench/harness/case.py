@@ -28,6 +28,8 @@ class Case:
     skip_reason: str | None = None
     #: the sampling spec the worker hands to the sensors (empty: no sensors)
     sensors: Mapping[str, Any] = field(default_factory=dict)
+    #: the concurrent scenario: streams run at once, each its own session and thread
+    concurrency: int = 1
 
     @property
     def threads(self) -> Any:
@@ -37,7 +39,7 @@ class Case:
         """The values include/exclude rules and ``--filter`` match against."""
         return {"model": self.model, "precision": self.precision, "format": self.format,
                 "backend": self.backend, "scenario": self.scenario, "batch": self.batch,
-                "case_id": self.case_id, **self.settings}
+                "concurrency": self.concurrency, "case_id": self.case_id, **self.settings}
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,14 +57,15 @@ class Case:
 
 
 def make_case_id(model: str, precision: str, backend: str, settings: Mapping[str, Any],
-                 scenario: str, batch: int) -> str:
-    """Readable, stable and safe as a directory name: ``kws_dscnn.fp32.onnxruntime.threads=1.single_stream.b1``."""
+                 scenario: str, batch: int, concurrency: int = 1) -> str:
+    """Readable, stable and safe as a directory name: ``kws_dscnn.fp32.onnxruntime.threads=1.single_stream.b1``
+    (``...threads=1.concurrent.c4.b1`` for 4 concurrent streams)."""
     parts = [model, precision, backend]
     for key in sorted(settings):
         value = settings[key]
         if isinstance(value, list):
             value = "+".join(str(v if not isinstance(v, dict) else v.get("library", "delegate")) for v in value)
         parts.append(f"{key}={value}")
-    parts += [scenario, f"b{batch}"]
+    parts += [scenario, *([f"c{concurrency}"] if concurrency != 1 else []), f"b{batch}"]
     text = ".".join(str(p) for p in parts)
     return "".join(c if c.isalnum() or c in "._=+-" else "_" for c in text)

@@ -17,7 +17,7 @@ from edgebench.config.suite import BackendSpec, ModelSpec, ScenarioSpec, Suite
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case, make_case_id
 
-CASE_FIELDS = ("model", "precision", "format", "backend", "scenario", "batch", "case_id")
+CASE_FIELDS = ("model", "precision", "format", "backend", "scenario", "batch", "concurrency", "case_id")
 
 
 def rule_matches(rule: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
@@ -43,7 +43,7 @@ def _settings_product(backend: BackendSpec) -> list[dict[str, Any]]:
 
 
 def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str, Any],
-          scenario: ScenarioSpec, batch: int) -> Case:
+          scenario: ScenarioSpec, batch: int, concurrency: int = 1) -> Case:
     backend = plugins.load("edgebench.backends", backend_name)
     model_file = model.file_for(backend.formats)
     skip = None
@@ -51,14 +51,14 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         have = ", ".join(f.format for f in model.files)
         skip = f"backend {backend_name} runs {'/'.join(backend.formats)} models; {model.name} is {have}"
         model_file = model.files[0]
-    case_id = make_case_id(model.name, model.precision, backend_name, settings, scenario.name, batch)
+    case_id = make_case_id(model.name, model.precision, backend_name, settings, scenario.name, batch, concurrency)
     rules = suite.rules
     return Case(
         case_id=case_id, model=model.name, precision=model.precision, format=model_file.format,
         model_path=str(model_file.path), model_sha256=model_file.sha256, backend=backend_name,
         settings=settings, scenario=scenario.name, batch=batch, duration_s=scenario.duration_s,
         rules=rules, seed=suite.seed, input_shapes={k: list(v) for k, v in model.input_shapes.items()},
-        skip_reason=skip,
+        skip_reason=skip, concurrency=concurrency,
     )
 
 
@@ -83,7 +83,8 @@ def expand(suite: Suite) -> list[Case]:
             for settings in _settings_product(backend):
                 for scenario in suite.scenarios:
                     for batch in scenario.batch:
-                        cases.append(_case(suite, model, backend.name, settings, scenario, batch))
+                        for concurrency in scenario.concurrency:
+                            cases.append(_case(suite, model, backend.name, settings, scenario, batch, concurrency))
     cases = [c for c in cases if not any(rule_matches(r, c.labels()) for r in suite.exclude)]
     for index, rule in enumerate(suite.include):
         cases.extend(_included(suite, index, rule, {c.case_id for c in cases}))
@@ -98,11 +99,12 @@ def _included(suite: Suite, index: int, rule: Mapping[str, Any], existing: set[s
     scenario_name = rule.get("scenario", suite.scenarios[0].name)
     scenario = next((s for s in suite.scenarios if s.name == scenario_name), None) or ScenarioSpec(scenario_name)
     batch = int(rule.get("batch", scenario.batch[0]))
+    concurrency = int(rule.get("concurrency", scenario.concurrency[0]))
     backend_spec = next((b for b in suite.backends if b.name == rule["backend"]), None)
     settings = {k: v[0] for k, v in backend_spec.settings.items()} if backend_spec else {}
     settings.update({k: v for k, v in rule.items() if k not in CASE_FIELDS})
     for model in models:
-        case = _case(suite, model, rule["backend"], settings, scenario, batch)
+        case = _case(suite, model, rule["backend"], settings, scenario, batch, concurrency)
         if case.case_id not in existing:
             existing.add(case.case_id)
             yield case

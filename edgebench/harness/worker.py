@@ -21,7 +21,7 @@ from edgebench import __version__, plugins
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
 from edgebench.harness.inputs import build_inputs, resolve_shape
-from edgebench.harness.loop import timed_loop, warm_up
+from edgebench.harness.loop import concurrent_loop, timed_loop, warm_up
 
 RESULT_PREFIX = "EDGEBENCH-RESULT "
 
@@ -84,16 +84,28 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["load_rss_bytes"] = (rss_after - rss_before) if rss_before is not None and rss_after else None
         shapes = {s.name: resolve_shape(s, case.batch, case.input_shapes) for s in session.inputs}
         session.resize(shapes)
-        session.prepare(build_inputs(session.inputs, shapes, case.seed))
+        feeds = build_inputs(session.inputs, shapes, case.seed)
+        session.prepare(feeds)
         result["inputs"] = [{**s.to_json(), "shape": list(shapes[s.name])} for s in session.inputs]
         t0 = clock()
         session.run()
         result["first_inference_ns"] = clock() - t0
-        run = session.run
-        result["warmup_latency_ns"] = warm_up(run, case.rules, clock)
+        # the concurrent scenario: one more session per stream, loaded and fed the same way, warmed up in turn
+        streams = [session]
+        for _ in range(case.concurrency - 1):
+            extra = backend.load(case.model_path, settings)
+            extra.resize(shapes)
+            extra.prepare(feeds)
+            streams.append(extra)
+        result["warmup_latency_ns"] = [ns for stream in streams for ns in warm_up(stream.run, case.rules, clock)]
         if sampling:
             sampling.mark("loop_start")
-        loop = timed_loop(run, case.rules, clock, case.duration_s)
+        if case.concurrency > 1:
+            loop = concurrent_loop([stream.run for stream in streams], case.rules, clock)
+            result["concurrency"] = case.concurrency
+            result["stream_iterations"] = loop.stream_iterations
+        else:
+            loop = timed_loop(session.run, case.rules, clock, case.duration_s)
         if sampling:
             sampling.mark("loop_end")
         info = session.info()

@@ -211,9 +211,12 @@ def _entry(run_index: int, device: str, run_label: str, record: Mapping[str, Any
     flags = tuple(((sensors.get("details") or {}).get("throttling") or {}).get("flags") or ())
     threads = threads_of(record)
     runtime = record.get("runtime") or {}
+    scenario = str(record.get("scenario", ""))
+    if int(record.get("concurrency") or 1) > 1:
+        scenario = f"{scenario} x{record['concurrency']}"  # 4 concurrent streams: "concurrent x4"
     dims = {"device": device, "backend": str(record.get("backend", "")), "model": str(record.get("model", "")),
             "precision": str(record.get("precision", "")), "threads": "" if threads is None else str(threads),
-            "settings": _settings_text(record.get("settings") or {}), "scenario": str(record.get("scenario", "")),
+            "settings": _settings_text(record.get("settings") or {}), "scenario": scenario,
             "batch": str(record.get("batch", "")), "run": run_label}
     values = {m.key: row.get(m.key) for m in METRICS}
     return Entry(run_index, str(record["case_id"]), dims, str(record.get("status", "")), str(row.get("error") or ""),

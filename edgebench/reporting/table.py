@@ -6,7 +6,7 @@ from typing import Any, Mapping, Sequence
 
 COLUMNS = (
     ("model", "model"), ("precision", "prec"), ("backend", "backend"), ("threads", "thr"),
-    ("scenario", "scenario"), ("batch", "b"), ("status", "status"), ("n", "n"),
+    ("scenario", "scenario"), ("batch", "b"), ("concurrency", "streams"), ("status", "status"), ("n", "n"),
     ("latency_p50_ms", "p50 ms"), ("latency_p90_ms", "p90 ms"), ("latency_p99_ms", "p99 ms"),
     ("throughput_ips", "inf/s"), ("peak_rss_mb", "peak MB"), ("power_avg_w", "W"),
     ("energy_per_inference_mj", "mJ/inf"),
@@ -28,6 +28,8 @@ def _cell(value: Any) -> str:
 def render_table(rows: Sequence[Mapping[str, Any]]) -> str:
     columns = [(k, h) for k, h in COLUMNS if any(r.get(k) not in (None, "") for r in rows) or k in
                ("model", "backend", "status")]
+    if all(r.get("concurrency") in (None, "", 1) for r in rows):  # no concurrent case: no streams column
+        columns = [(k, h) for k, h in columns if k != "concurrency"]
     cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, (_, h) in enumerate(columns)]
     numeric = [k not in ("model", "precision", "backend", "scenario", "status") for k, _ in columns]

@@ -1,6 +1,9 @@
-"""The timed loop's stopping rules, driven by a fake clock (no timing noise, no sleeping)."""
+"""The timed loop's stopping rules, driven by a fake clock (no timing noise, no sleeping); the concurrent
+loop's streams, which are real threads, sleep 1 ms per call."""
 
 from __future__ import annotations
+
+import pytest
 
 from edgebench.config.suite import RunRules
 from edgebench.harness.loop import timed_loop, warm_up
@@ -74,3 +77,45 @@ def test_warm_up_count_and_seconds():
     assert len(warm_up(noop, RunRules(warmup_iterations=5, warmup_seconds=0), FakeClock())) == 5
     # 1e-5 s = 10000 ns; each warm-up iteration costs 3 clock reads (3000 ns) -> 4 iterations
     assert len(warm_up(noop, RunRules(warmup_iterations=1, warmup_seconds=1e-5), FakeClock())) == 4
+
+
+def test_concurrent_loop_runs_every_stream_and_counts_them_together():
+    import time
+
+    from edgebench.harness.loop import concurrent_loop
+
+    calls = [0, 0, 0]
+
+    def stream(i):
+        def run():
+            calls[i] += 1
+            time.sleep(0.001)  # releases the GIL, as a runtime's native inference does
+        return run
+
+    rules = RunRules(min_iterations=30, min_seconds=0.05, max_seconds=0.5, target_ci_rel_width=0.0)
+    result = concurrent_loop([stream(i) for i in range(3)], rules)
+    assert result.stop_reason == "max_seconds"
+    assert len(result.stream_iterations) == 3 and min(result.stream_iterations) > 0
+    assert result.stream_iterations == calls  # every call timed, none lost at the stop
+    assert sum(result.stream_iterations) == len(result.latency_ns) >= 30
+    assert min(result.latency_ns) >= 1_000_000  # each sample spans one call's sleep
+    assert result.elapsed_ns >= 0.5e9  # to the last inference to finish, past max_seconds
+
+
+@pytest.mark.timeout(60)
+def test_concurrent_loop_raises_what_a_stream_raised():
+    import time
+
+    from edgebench.harness.loop import concurrent_loop
+
+    calls = []
+
+    def failing():
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("the delegate gave up")
+
+    # max_seconds an hour away: only the error can end this loop (else the test's timeout fails it)
+    rules = RunRules(min_iterations=10, min_seconds=0.0, max_seconds=3600.0, target_ci_rel_width=0.0)
+    with pytest.raises(RuntimeError, match="the delegate gave up"):
+        concurrent_loop([lambda: time.sleep(0.001), failing], rules)

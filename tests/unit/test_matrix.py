@@ -105,3 +105,30 @@ def test_backend_not_installed_is_skipped_with_the_probe_reason(tmp_path, tiny_o
     [case] = mark_unsupported(expand(data_suite), profile, PROBE)
     assert case.skip_reason == ("backend tflite is not available on dev: runtime not installed "
                                 "(none of: ai_edge_litert, tflite_runtime)")
+
+
+def test_concurrent_scenario_expands_over_concurrency(tmp_path, tiny_onnx):
+    cases = expand(suite(tmp_path, scenarios=[{"name": "concurrent", "concurrency": [2, 4]}],
+                         exclude=[{"backend": "null", "concurrency": 4}]))
+    onnx = [c for c in cases if c.backend == "onnxruntime" and c.settings == {"threads": 1,
+                                                                               "graph_optimization": "all"}]
+    assert ids(onnx) == ["tiny.fp32.onnxruntime.graph_optimization=all.threads=1.concurrent.c2.b1",
+                         "tiny.fp32.onnxruntime.graph_optimization=all.threads=1.concurrent.c4.b1"]
+    assert [c.concurrency for c in onnx] == [2, 4]
+    assert {c.concurrency for c in cases if c.backend == "null"} == {2}  # excluded by concurrency
+    assert ids(apply_filters(cases, ["concurrency=4"])) == [c.case_id for c in cases if c.concurrency == 4]
+    default = expand(suite(tmp_path, scenarios=[{"name": "concurrent"}]))
+    assert {c.concurrency for c in default} == {2}
+    single = expand(suite(tmp_path))
+    assert {c.concurrency for c in single} == {1} and not any(".c1." in c.case_id for c in single)
+
+
+@pytest.mark.parametrize("scenario, message", [
+    ({"name": "single_stream", "concurrency": 2}, "scenarios[0].concurrency: only the concurrent scenario takes "
+                                                  "concurrency"),
+    ({"name": "concurrent", "concurrency": [2, 0]}, "scenarios[0].concurrency: must be >= 1, got 0"),
+    ({"name": "concurrent", "concurrency": "many"}, "scenarios[0].concurrency"),
+])
+def test_concurrency_errors_name_the_key(tmp_path, tiny_onnx, scenario, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        suite(tmp_path, scenarios=[scenario])
