@@ -34,5 +34,7 @@ def list_suites(args: argparse.Namespace) -> int:
 
     for name in list_names("suites"):
         data = load_toml(locate(name, "suites"))
-        print(f"{name:20s} {len(data.get('models', []))} models  {_first_line(data.get('description', ''))}")
+        count = len(data.get("models", []))
+        models = f"{count} model{'' if count == 1 else 's'}"
+        print(f"{name:20s} {models:10s} {_first_line(data.get('description', ''))}")
     return 0
