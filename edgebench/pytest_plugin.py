@@ -60,6 +60,10 @@ class ModelBenchmark:
         from edgebench.harness.inputs import build_inputs, resolve_shape
 
         backend_class = plugins.load("edgebench.backends", backend)
+        unknown = sorted(set(settings) - set(backend_class.settings_schema))
+        if unknown:  # a typo, or a suite-only key such as concurrency, would otherwise be dropped silently
+            raise TypeError(f"edgebench_model: unknown setting {', '.join(unknown)} for backend {backend} "
+                            f"(known: {', '.join(sorted(backend_class.settings_schema))})")
         reason = backend_class.installed()
         if reason is not None:
             pytest.skip(f"edgebench backend {backend}: {reason}")

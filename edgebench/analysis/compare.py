@@ -322,8 +322,8 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
     pairs = pair_cases(base_by_id, cur_by_id)
     for base_id, cur_id in pairs.items():
         if base_id != cur_id:
-            result.notes.append(f"paired {base_id} with {cur_id}: same model, precision, backend, threads, scenario "
-                                f"and batch; other settings differ")
+            result.notes.append(f"paired {base_id} with {cur_id}: same model, precision, backend, threads, scenario, "
+                                f"batch and concurrency; other settings differ")
     paired = set(pairs.values())
     result.new_cases = [cid for cid in cur_by_id if cid not in paired]
     for case_id, base in base_by_id.items():

@@ -14,6 +14,8 @@ from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
 
 SCENARIOS = ("single_stream", "batch", "concurrent", "sustained")
+#: streams of the concurrent scenario when the suite does not say
+DEFAULT_CONCURRENCY = [2]
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
 
 
@@ -188,25 +190,34 @@ def _parse_backend(table: Table) -> BackendSpec:
     return BackendSpec(name, settings, table.prefix)
 
 
+def check_counts(values: list[Any], table: Table, key: str) -> None:
+    """``batch`` and ``concurrency``: one or more different integers >= 1."""
+    if not values:
+        raise table.error(key, "an empty list: give at least one value")
+    for value in values:
+        check_type(value, int, table.source, table.key(key))
+        if value < 1:
+            raise table.error(key, f"must be >= 1, got {value}")
+    if len(set(values)) != len(values):
+        raise table.error(key, f"a value is repeated: {values}")
+
+
 def _parse_scenario(table: Table) -> ScenarioSpec:
     name = table.get("name", str)
     if name not in SCENARIOS:
         raise table.error("name", f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     batch = as_list(table.raw("batch", 1 if name != "batch" else [8]))
-    for value in batch:
-        check_type(value, int, table.source, table.key("batch"))
-        if value < 1:
-            raise table.error("batch", f"must be >= 1, got {value}")
+    check_counts(batch, table, "batch")
     duration = table.number("duration_s", None, minimum=0)
     if name == "sustained" and duration is None:
         raise table.error("duration_s", "missing required key (how long the sustained scenario runs)")
     if name != "concurrent" and table.has("concurrency"):
         raise table.error("concurrency", "only the concurrent scenario takes concurrency")
-    concurrency = as_list(table.raw("concurrency", [2] if name == "concurrent" else 1))
-    for value in concurrency:
-        check_type(value, int, table.source, table.key("concurrency"))
-        if value < 1:
-            raise table.error("concurrency", f"must be >= 1, got {value}")
+    if name == "concurrent" and duration is not None:
+        raise table.error("duration_s", "the concurrent scenario runs for the rules' max_seconds; for a fixed "
+                                        "time under load use the sustained scenario")
+    concurrency = as_list(table.raw("concurrency", DEFAULT_CONCURRENCY if name == "concurrent" else 1))
+    check_counts(concurrency, table, "concurrency")
     table.done()
     return ScenarioSpec(name, tuple(batch), duration, table.prefix, tuple(concurrency))
 

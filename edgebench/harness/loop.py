@@ -8,6 +8,7 @@ its cost stays a small fraction of the loop.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -89,70 +90,62 @@ def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf
 
 
 def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules, clock: Clock = time.perf_counter_ns,
-                    poll_s: float = 0.005) -> LoopResult:
+                    poll_s: float = 0.01) -> LoopResult:
     """The concurrent scenario: one thread per stream, each calling its own session back to back.
 
-    The rules count all streams together: at least ``min_iterations`` AND ``min_seconds``, at most
-    ``max_seconds`` or ``max_iterations``, early once the median's confidence interval over every stream's
-    samples is narrow enough (checked by this thread between polls, at counts 10% apart). The latencies come
-    back in the order the inferences finished; ``elapsed_ns`` runs from the common start to the last one to
-    finish, so throughput is ``iterations x batch / elapsed``. An exception in any stream stops them all and
-    is raised here.
+    It runs for ``max_seconds``, or until the streams together have started ``max_iterations`` inferences. There
+    is no early stop on precision: checking it means sorting every sample while the streams run, and holding
+    the GIL for that delays each stream coming back from its runtime, which shows in the very latencies being
+    measured. The latencies come back in the order the inferences finished; ``elapsed_ns`` runs from the
+    common start to the last one to finish, so throughput is ``iterations x batch / elapsed``. An exception in
+    any stream stops them all and is raised here.
     """
     finished: list[list[tuple[int, int]]] = [[] for _ in runs]  # per stream: (end_ns, latency_ns)
     stop = threading.Event()
     start_line = threading.Barrier(len(runs) + 1)
+    tickets = itertools.count()  # next() is atomic: exactly max_iterations inferences start, over all streams
     errors: list[BaseException] = []
 
     def stream(run: Callable[[], Any], out: list[tuple[int, int]]) -> None:
         append = out.append
-        start_line.wait()
         try:
-            while not stop.is_set():
+            start_line.wait()
+            while not stop.is_set() and next(tickets) < rules.max_iterations:
                 t0 = clock()
                 run()
                 t1 = clock()
                 append((t1, t1 - t0))
+        except threading.BrokenBarrierError:  # the loop was abandoned before it started
+            return
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             errors.append(exc)
-            stop.set()
+        stop.set()
 
     threads = [threading.Thread(target=stream, args=(run, out), name=f"edgebench-stream-{i}", daemon=True)
                for i, (run, out) in enumerate(zip(runs, finished))]
-    for thread in threads:
-        thread.start()
-    min_ns, max_ns = int(rules.min_seconds * 1e9), int(rules.max_seconds * 1e9)
-    next_check = max(rules.min_iterations, 2)
-    width: float | None = None
-    start = clock()
-    start_line.wait()
-    while True:
-        time.sleep(poll_s)
-        now, count = clock(), sum(len(out) for out in finished)
-        if stop.is_set():
-            reason = "error"
-            break
-        if now - start >= max_ns:
-            reason = "max_seconds"
-            break
-        if count >= rules.max_iterations:
-            reason = "max_iterations"
-            break
-        if count >= next_check and now - start >= min_ns:
-            next_check = count + max(count // 10, 1)
-            if rules.target_ci_rel_width > 0:
-                width = median_ci_rel_width(sorted(lat for out in finished for _, lat in out[:]), rules.confidence)
-                if width <= rules.target_ci_rel_width:
-                    reason = "target_precision"
-                    break
-    stop.set()
-    for thread in threads:
-        thread.join()
+    max_ns = int(rules.max_seconds * 1e9)
+    reason = "error"
+    try:
+        for thread in threads:
+            thread.start()
+        start = clock()
+        start_line.wait()
+        while not stop.wait(poll_s):
+            if clock() - start >= max_ns:
+                reason = "max_seconds"
+                break
+        else:
+            reason = "error" if errors else "max_iterations"
+    finally:  # however this ends (an error, Ctrl-C), no stream is left running or waiting
+        stop.set()
+        start_line.abort()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join()
     if errors:
         raise errors[0]
     merged = sorted(sample for out in finished for sample in out)
     samples = [latency for _, latency in merged]
-    if reason != "target_precision" and len(samples) >= 2:
-        width = median_ci_rel_width(sorted(samples), rules.confidence)
+    width = median_ci_rel_width(sorted(samples), rules.confidence) if len(samples) >= 2 else None
     elapsed = (merged[-1][0] - start) if merged else clock() - start
     return LoopResult(samples, reason, elapsed, start, width, [len(out) for out in finished])

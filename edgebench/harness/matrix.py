@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from edgebench import plugins
 from edgebench.config.profile import DeviceProfile
-from edgebench.config.suite import BackendSpec, ModelSpec, ScenarioSpec, Suite
+from edgebench.config.suite import DEFAULT_CONCURRENCY, SCENARIOS, BackendSpec, ModelSpec, ScenarioSpec, Suite
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case, make_case_id
 
@@ -97,9 +97,17 @@ def _included(suite: Suite, index: int, rule: Mapping[str, Any], existing: set[s
     if not models:
         raise ConfigError(str(suite.path), f"include[{index}].model", f"no model matches {rule['model']!r}")
     scenario_name = rule.get("scenario", suite.scenarios[0].name)
-    scenario = next((s for s in suite.scenarios if s.name == scenario_name), None) or ScenarioSpec(scenario_name)
-    batch = int(rule.get("batch", scenario.batch[0]))
-    concurrency = int(rule.get("concurrency", scenario.concurrency[0]))
+    if scenario_name not in SCENARIOS:
+        raise ConfigError(str(suite.path), f"include[{index}].scenario",
+                          f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
+    scenario = next((s for s in suite.scenarios if s.name == scenario_name), None) or ScenarioSpec(
+        scenario_name, concurrency=tuple(DEFAULT_CONCURRENCY) if scenario_name == "concurrent" else (1,))
+    if "concurrency" in rule and scenario_name != "concurrent":
+        raise ConfigError(str(suite.path), f"include[{index}].concurrency",
+                          f"only the concurrent scenario takes concurrency (this rule's scenario: {scenario_name}; "
+                          f"add scenario = \"concurrent\")")
+    batch = _rule_count(suite, index, rule, "batch", scenario.batch[0])
+    concurrency = _rule_count(suite, index, rule, "concurrency", scenario.concurrency[0])
     backend_spec = next((b for b in suite.backends if b.name == rule["backend"]), None)
     settings = {k: v[0] for k, v in backend_spec.settings.items()} if backend_spec else {}
     settings.update({k: v for k, v in rule.items() if k not in CASE_FIELDS})
@@ -108,6 +116,13 @@ def _included(suite: Suite, index: int, rule: Mapping[str, Any], existing: set[s
         if case.case_id not in existing:
             existing.add(case.case_id)
             yield case
+
+
+def _rule_count(suite: Suite, index: int, rule: Mapping[str, Any], key: str, default: int) -> int:
+    value = rule.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(str(suite.path), f"include[{index}].{key}", f"expected one integer >= 1, got {value!r}")
+    return value
 
 
 def apply_filters(cases: Sequence[Case], patterns: Sequence[str]) -> list[Case]:

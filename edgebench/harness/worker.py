@@ -65,13 +65,13 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
                               "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
     sampling = None
     try:
+        check_model(case)  # before the cool-down and the idle window: hashing a big model heats a small board
         if case.sensors:
             from edgebench.sensors.sampling import start_case_sampling
 
             sampling = start_case_sampling(dict(case.sensors), clock)
             sampling.cooldown(dict(case.sensors.get("cooldown") or {}))
             sampling.idle_window()
-        check_model(case)
         backend = plugins.load("edgebench.backends", case.backend)()
         settings = dict(case.settings)
         rss_before = memory.rss_bytes()

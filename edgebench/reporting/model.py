@@ -347,9 +347,11 @@ def _pareto(entries: Sequence[Entry]) -> tuple[str | None, list[ParetoPoint]]:
         dominated = any(o is not e and o.dims["model"] == e.dims["model"] and o.values["latency_p50_ms"] <= x
                         and o.values[axis] <= y and (o.values["latency_p50_ms"] < x or o.values[axis] < y)
                         for o in points)
+        # single_stream and batch read from b1 / bN; the others (concurrent x4, sustained) are named
+        scenario = "" if e.dims["scenario"] in ("single_stream", "batch") else e.dims["scenario"]
         label = " ".join(v for v in (e.dims["device"], e.dims["backend"], e.dims["precision"],
                                      f"threads={e.dims['threads']}" if e.dims["threads"] else "",
-                                     e.dims["settings"], f"b{e.dims['batch']}") if v)
+                                     e.dims["settings"], scenario, f"b{e.dims['batch']}") if v)
         out.append(ParetoPoint(e.dims["model"], label, x, y, not dominated))
     return axis, out
 

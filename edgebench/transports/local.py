@@ -24,11 +24,13 @@ def worker_env() -> dict[str, str]:
 
 
 def case_timeout_s(case: Case) -> float:
-    """Generous: loading, warm-up, the longest loop the rules allow, sensors' idle window, and slack."""
+    """Generous: loading, warm-up, the longest loop the rules allow, sensors' idle window, and slack; the
+    concurrent scenario loads and warms up one session per stream, one after another."""
     loop = case.duration_s if case.duration_s is not None else case.rules.max_seconds
     cooldown = case.sensors.get("cooldown") or {}
     idle = float(case.sensors.get("idle_seconds") or 0) + float(cooldown.get("timeout_s") or 0)
-    return 120.0 + 3 * (loop + case.rules.warmup_seconds) + idle
+    streams = max(case.concurrency, 1)
+    return 120.0 * streams + 3 * (loop + streams * case.rules.warmup_seconds) + idle
 
 
 class LocalTransport(Transport):

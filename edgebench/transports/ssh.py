@@ -409,15 +409,25 @@ class SSHTransport(Transport):
         return found
 
     async def _run_case(self, conn: Any, case: Case) -> dict[str, Any]:
+        import asyncssh
+
+        from edgebench.digest import sha256_of
+
         result = await self._run_once(conn, case)
-        if str(result.get("error") or "").startswith("ModelMismatchError") and case.model_sha256 in self._models:
-            # the device's cached copy is not the planned bytes (a bad disk, an edit): replace it once
-            remote = self._models.pop(case.model_sha256)
-            log.warning("edgebench: %s: %s on the device is corrupt; sending it again", self.device, remote)
+        if not (str(result.get("error") or "").startswith("ModelMismatchError") and case.model_sha256 in self._models):
+            return result
+        if sha256_of(Path(case.model_path)) != case.model_sha256:
+            return result  # the file here changed since the run began: sending it again would not help
+        # the device's cached copy is not the planned bytes (a bad disk, an edit): replace it once
+        remote = self._models.pop(case.model_sha256)
+        log.warning("edgebench: %s: %s on the device is corrupt; sending it again", self.device, remote)
+        try:
             async with conn.start_sftp_client() as sftp:
                 await sftp.remove(remote)
-            result = await self._run_once(conn, case)
-        return result
+        except asyncssh.SFTPError as exc:
+            result["error"] = f"{result['error']} (and removing it on {self.device} failed: {exc})"
+            return result
+        return await self._run_once(conn, case)
 
     async def _run_once(self, conn: Any, case: Case) -> dict[str, Any]:
         import asyncssh

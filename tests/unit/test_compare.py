@@ -295,7 +295,12 @@ def test_pytest_plugin_fixture_fills_extra_info(tmp_path):
     (tmp_path / "test_user.py").write_text(
         "def test_null(edgebench_model):\n"
         "    r = edgebench_model(None, backend='null', busy_wait_us=50, rounds=40, warmup_rounds=2)\n"
-        "    assert 0.04 < r.p50_ms < 5 and r.p99_ms >= r.p50_ms\n")
+        "    assert 0.04 < r.p50_ms < 5 and r.p99_ms >= r.p50_ms\n"
+        "\n\n"
+        "def test_a_typo_is_an_error(edgebench_model):\n"
+        "    import pytest\n"
+        "    with pytest.raises(TypeError, match='unknown setting busy_wait for backend null'):\n"
+        "        edgebench_model(None, backend='null', busy_wait=50)\n")
     out = tmp_path / "bench.json"
     from importlib.metadata import entry_points
 

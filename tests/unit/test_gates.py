@@ -24,6 +24,17 @@ def test_throughput_gets_worse_when_it_drops():
     assert rule.threshold_text() == "-5%"
 
 
+def test_throughput_of_concurrent_streams_is_what_they_finished_together():
+    single = {"batch": 2, "summary": {"latency": {"mean_ns": 4e6, "p50_ns": 5e6}, "throughput_ips": 500.0}}
+    assert parse_rule("throughput.mean:-5%").metric.value(single) == 2 * 1e9 / 4e6
+    assert parse_rule("throughput.p50:-5%").metric.value(single) == 2 * 1e9 / 5e6
+    # 4 streams: the wall-clock figure for the mean, 4 x batch at the median latency for p50
+    streams = {"batch": 2, "concurrency": 4,
+               "summary": {"latency": {"mean_ns": 4e6, "p50_ns": 5e6}, "throughput_ips": 1800.0}}
+    assert parse_rule("throughput.mean:-5%").metric.value(streams) == 1800.0
+    assert parse_rule("throughput.p50:-5%").metric.value(streams) == 4 * 2 * 1e9 / 5e6
+
+
 def test_sign_may_be_left_out():
     assert parse_rule("memory.peak:10%").metric.worse == 1
     assert parse_rule("throughput.mean:5%").exceeded(100.0, 94.0)[1]

@@ -119,3 +119,14 @@ def test_concurrent_loop_raises_what_a_stream_raised():
     rules = RunRules(min_iterations=10, min_seconds=0.0, max_seconds=3600.0, target_ci_rel_width=0.0)
     with pytest.raises(RuntimeError, match="the delegate gave up"):
         concurrent_loop([lambda: time.sleep(0.001), failing], rules)
+
+
+def test_concurrent_loop_starts_exactly_max_iterations():
+    import time
+
+    from edgebench.harness.loop import concurrent_loop
+
+    rules = RunRules(min_iterations=10, min_seconds=0.0, max_seconds=3600.0, max_iterations=100)
+    result = concurrent_loop([lambda: time.sleep(0.0005)] * 3, rules)
+    assert (len(result.latency_ns), result.stop_reason) == (100, "max_iterations")
+    assert sum(result.stream_iterations) == 100

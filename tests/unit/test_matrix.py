@@ -128,7 +128,37 @@ def test_concurrent_scenario_expands_over_concurrency(tmp_path, tiny_onnx):
                                                   "concurrency"),
     ({"name": "concurrent", "concurrency": [2, 0]}, "scenarios[0].concurrency: must be >= 1, got 0"),
     ({"name": "concurrent", "concurrency": "many"}, "scenarios[0].concurrency"),
+    ({"name": "concurrent", "concurrency": []}, "scenarios[0].concurrency: an empty list: give at least one value"),
+    ({"name": "concurrent", "concurrency": [2, 2]}, "scenarios[0].concurrency: a value is repeated: [2, 2]"),
+    ({"name": "batch", "batch": [4, 4]}, "scenarios[0].batch: a value is repeated: [4, 4]"),
+    ({"name": "concurrent", "duration_s": 60}, "scenarios[0].duration_s: the concurrent scenario runs for the "
+                                               "rules' max_seconds; for a fixed time under load use the sustained"),
 ])
 def test_concurrency_errors_name_the_key(tmp_path, tiny_onnx, scenario, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         suite(tmp_path, scenarios=[scenario])
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"model": "tiny", "backend": "null", "concurrency": 4}, "include[0].concurrency: only the concurrent scenario "
+                                                             "takes concurrency (this rule's scenario: single_stream"),
+    ({"model": "tiny", "backend": "null", "scenario": "concurrent", "concurrency": [2, 4]},
+     "include[0].concurrency: expected one integer >= 1, got [2, 4]"),
+    ({"model": "tiny", "backend": "null", "scenario": "concurrent", "concurrency": 0},
+     "include[0].concurrency: expected one integer >= 1, got 0"),
+    ({"model": "tiny", "backend": "null", "scenario": "offline"}, "include[0].scenario: unknown scenario 'offline'"),
+])
+def test_include_rules_check_scenario_and_concurrency(tmp_path, tiny_onnx, rule, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
+                       .replace(")", r"\)")):
+        expand(suite(tmp_path, include=[rule]))
+
+
+def test_include_rule_adds_a_concurrent_case(tmp_path, tiny_onnx):
+    cases = expand(suite(tmp_path, include=[{"model": "tiny", "backend": "null", "scenario": "concurrent"},
+                                            {"model": "tiny", "backend": "null", "scenario": "concurrent",
+                                             "concurrency": 3}]))
+    added = [c for c in cases if c.scenario == "concurrent"]
+    assert [(c.case_id, c.concurrency) for c in added] == [
+        ("tiny.fp32.null.busy_wait_us=0.concurrent.c2.b1", 2),  # the scenario's default: 2 streams
+        ("tiny.fp32.null.busy_wait_us=0.concurrent.c3.b1", 3)]
