@@ -7,7 +7,9 @@ its backends there.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import sys
 from importlib import metadata
 from typing import Any
 
@@ -57,6 +59,13 @@ class PluginError(LookupError):
 
 
 def _entry_points(group: str) -> dict[str, str]:
+    return dict(_scan(group, tuple(sys.path)))
+
+
+@functools.lru_cache(maxsize=32)
+def _scan(group: str, search_path: tuple[str, ...]) -> dict[str, str]:
+    """One read of every installed distribution's metadata (about 15 ms) per group and ``sys.path``: what
+    is installed is found along ``sys.path``, so a changed path is a fresh read."""
     found = dict(BUILTIN.get(group, {}))
     try:
         eps = metadata.entry_points(group=group)  # type: ignore[call-arg]
