@@ -22,5 +22,10 @@ class ModelError(EdgebenchError):
     """A model file is missing, corrupt or does not match its checksum."""
 
 
+class ModelMismatchError(ModelError):
+    """At run time, a model file is not the bytes the run planned (its sha256 differs): raised in the worker,
+    and recognised by its name in the failed case's error by transports that can send the model again."""
+
+
 class ResultsError(EdgebenchError):
     """A run directory cannot be read or written."""

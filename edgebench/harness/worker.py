@@ -18,6 +18,7 @@ import traceback
 from typing import Any
 
 from edgebench import __version__, plugins
+from edgebench.errors import ModelMismatchError
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
 from edgebench.harness.inputs import build_inputs, resolve_shape
@@ -37,10 +38,6 @@ def probe(root: str = "/") -> dict[str, Any]:
         except Exception as exc:  # a broken runtime must not hide the others
             backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
     return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends}
-
-
-class ModelMismatchError(Exception):
-    pass
 
 
 def check_model(case: Case) -> None:

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from edgebench.config.profile import DeviceProfile
-from edgebench.errors import ConfigError
+from edgebench.errors import ConfigError, ModelMismatchError
 from edgebench.harness.case import Case
 from edgebench.transports import agent_bundle
 from edgebench.transports.base import Transport, TransportError, crashed_result, find_result, stderr_tail
@@ -414,7 +414,8 @@ class SSHTransport(Transport):
         from edgebench.digest import sha256_of
 
         result = await self._run_once(conn, case)
-        if not (str(result.get("error") or "").startswith("ModelMismatchError") and case.model_sha256 in self._models):
+        mismatch = str(result.get("error") or "").startswith(ModelMismatchError.__name__)
+        if not (mismatch and case.model_sha256 in self._models):
             return result
         if sha256_of(Path(case.model_path)) != case.model_sha256:
             return result  # the file here changed since the run began: sending it again would not help
