@@ -14,9 +14,17 @@ from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
 
 SCENARIOS = ("single_stream", "batch", "concurrent", "sustained")
-#: streams of the concurrent scenario when the suite does not say
-DEFAULT_CONCURRENCY = [2]
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
+
+
+def default_batch(scenario: str) -> tuple[int, ...]:
+    """The batch sizes a scenario runs when neither its table nor an include rule names any."""
+    return (8,) if scenario == "batch" else (1,)
+
+
+def default_concurrency(scenario: str) -> tuple[int, ...]:
+    """The numbers of streams a scenario runs when neither its table nor an include rule names any."""
+    return (2,) if scenario == "concurrent" else (1,)
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,7 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
     name = table.get("name", str)
     if name not in SCENARIOS:
         raise table.error("name", f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
-    batch = as_list(table.raw("batch", 1 if name != "batch" else [8]))
+    batch = as_list(table.raw("batch", list(default_batch(name))))
     check_counts(batch, table, "batch")
     duration = table.number("duration_s", None, minimum=0)
     if name == "sustained" and duration is None:
@@ -216,7 +224,7 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
     if name == "concurrent" and duration is not None:
         raise table.error("duration_s", "the concurrent scenario runs for the rules' max_seconds; for a fixed "
                                         "time under load use the sustained scenario")
-    concurrency = as_list(table.raw("concurrency", DEFAULT_CONCURRENCY if name == "concurrent" else 1))
+    concurrency = as_list(table.raw("concurrency", list(default_concurrency(name))))
     check_counts(concurrency, table, "concurrency")
     table.done()
     return ScenarioSpec(name, tuple(batch), duration, table.prefix, tuple(concurrency))

@@ -13,7 +13,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from edgebench import plugins
 from edgebench.config.profile import DeviceProfile
-from edgebench.config.suite import DEFAULT_CONCURRENCY, SCENARIOS, BackendSpec, ModelSpec, ScenarioSpec, Suite
+from edgebench.config.suite import (
+    SCENARIOS,
+    BackendSpec,
+    ModelSpec,
+    ScenarioSpec,
+    Suite,
+    default_batch,
+    default_concurrency,
+)
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case, make_case_id
 
@@ -101,7 +109,7 @@ def _included(suite: Suite, index: int, rule: Mapping[str, Any], existing: set[s
         raise ConfigError(str(suite.path), f"include[{index}].scenario",
                           f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
     scenario = next((s for s in suite.scenarios if s.name == scenario_name), None) or ScenarioSpec(
-        scenario_name, concurrency=tuple(DEFAULT_CONCURRENCY) if scenario_name == "concurrent" else (1,))
+        scenario_name, batch=default_batch(scenario_name), concurrency=default_concurrency(scenario_name))
     if "concurrency" in rule and scenario_name != "concurrent":
         raise ConfigError(str(suite.path), f"include[{index}].concurrency",
                           f"only the concurrent scenario takes concurrency (this rule's scenario: {scenario_name}; "

@@ -162,3 +162,13 @@ def test_include_rule_adds_a_concurrent_case(tmp_path, tiny_onnx):
     assert [(c.case_id, c.concurrency) for c in added] == [
         ("tiny.fp32.null.busy_wait_us=0.concurrent.c2.b1", 2),  # the scenario's default: 2 streams
         ("tiny.fp32.null.busy_wait_us=0.concurrent.c3.b1", 3)]
+
+
+def test_include_rule_defaults_match_the_suites_defaults(tmp_path, tiny_onnx):
+    """A scenario an include rule names but the suite does not run gets the batch a scenario table would get."""
+    cases = expand(suite(tmp_path, scenarios=[{"name": "single_stream"}],
+                         include=[{"model": "tiny", "backend": "null", "scenario": "batch"}]))
+    from_a_table = expand(suite(tmp_path, scenarios=[{"name": "batch"}]))
+    added = [c for c in cases if c.scenario == "batch"]
+    assert [c.batch for c in added] == [8]
+    assert {c.batch for c in from_a_table} == {8}
