@@ -7,8 +7,8 @@ import json
 from html import escape
 from typing import Any, Sequence
 
-from edgebench.reporting.markdown import format_ratio, format_time, format_value
 from edgebench.reporting.model import METRICS, ReportModel
+from edgebench.reporting.values import format_ratio, format_time, format_value
 
 #: at most this many sensor timelines (one per case with sensor series) per report
 MAX_TIMELINES = 24

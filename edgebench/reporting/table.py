@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from edgebench.reporting.values import format_value
+
 COLUMNS = (
     ("model", "model"), ("precision", "prec"), ("backend", "backend"), ("threads", "thr"),
     ("scenario", "scenario"), ("batch", "b"), ("concurrency", "streams"), ("status", "status"), ("n", "n"),
@@ -13,24 +15,12 @@ COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value >= 100:
-            return f"{value:.0f}"
-        return f"{value:.3g}" if value < 1 else f"{value:.2f}"
-    return str(value)
-
-
 def render_table(rows: Sequence[Mapping[str, Any]]) -> str:
     columns = [(k, h) for k, h in COLUMNS if any(r.get(k) not in (None, "") for r in rows) or k in
                ("model", "backend", "status")]
     if all(r.get("concurrency") in (None, "", 1) for r in rows):  # no concurrent case: no streams column
         columns = [(k, h) for k, h in columns if k != "concurrency"]
-    cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
+    cells = [[format_value(r.get(k)) for k, _ in columns] for r in rows]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, (_, h) in enumerate(columns)]
     numeric = [k not in ("model", "precision", "backend", "scenario", "status") for k, _ in columns]
 

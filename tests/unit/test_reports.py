@@ -207,3 +207,17 @@ def test_comparison_markdown_escapes_and_summarises(tmp_path):
     text = render_comparison(compare_runs(base, cur, parse_rules(["latency.p50:+5%"]), labels=("main", "pr")))
     assert text.startswith("## edgebench compare: ❌ regression")
     assert "k\\|ws" in text and "| ❌ worse |" in text and "+100" in text.replace("+99", "+100")
+
+
+@pytest.mark.parametrize("value, text", [
+    (None, "-"), (True, "yes"), (7, "7"), (1234.5, "1234"), (-250.4, "-250"), (12.345, "12.3"),
+    (-12.345, "-12.3"), (1.2345, "1.23"), (0.012345, "0.0123"), (-0.5, "-0.5"),
+])
+def test_the_terminal_table_writes_numbers_as_the_reports_do(value, text):
+    from edgebench.reporting.table import render_table
+    from edgebench.reporting.values import format_value
+
+    assert format_value(value) == text
+    table = render_table([{"model": "m", "backend": "b", "status": "ok", "latency_p50_ms": value}])
+    if value is not None:
+        assert table.splitlines()[2].split()[-1] == text
