@@ -48,12 +48,16 @@ def sensors_spec(profile: DeviceProfile) -> dict[str, Any]:
                          "timeout_s": profile.cooldown.timeout_s, "channel": profile.cooldown.channel}}
 
 
-def plan(suite: Suite, profile: DeviceProfile, probe: dict[str, Any], options: RunOptions) -> list[Case]:
+def plan_cases(suite: Suite, profile: DeviceProfile, options: RunOptions) -> list[Case]:
+    """The suite's cases after ``--filter``, with the run rules and the profile's sensors; the device unprobed."""
     cases = apply_filters(expand(suite), options.filters)
     spec = sensors_spec(profile)
     rules = suite.rules.fast() if options.fast else suite.rules
-    cases = [replace(c, rules=rules, sensors=spec) for c in cases]
-    return mark_unsupported(cases, profile, probe)
+    return [replace(c, rules=rules, sensors=spec) for c in cases]
+
+
+def plan(suite: Suite, profile: DeviceProfile, probe: dict[str, Any], options: RunOptions) -> list[Case]:
+    return mark_unsupported(plan_cases(suite, profile, options), profile, probe)
 
 
 def git_commit(directory: Path) -> str | None:
@@ -208,9 +212,7 @@ def start_farm(suite: Suite, profiles: Sequence[DeviceProfile], out_dir: Path, o
             probe = transport.probe_device(profile.name)
         except TransportError as exc:
             problems[profile.name] = str(exc)
-            rules = suite.rules.fast() if options.fast else suite.rules
-            planned = [replace(c, rules=rules, sensors=sensors_spec(profile))
-                       for c in apply_filters(expand(suite), options.filters)]
+            planned = plan_cases(suite, profile, options)
         else:
             environments[profile.name] = probe.get("environment", {})
             backends[profile.name] = probe.get("backends", {})
