@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             return run_farm(args, None)
         profile = load_profile(profiles_given[0] if profiles_given else "local")
         suite = load_suite(locate(args.suite, "suites"))
-        out_dir = args.out or runner.default_out_dir(suite, profile)
+        out_dir = args.out or runner.default_out_dir(suite, profile.name)
         options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
         progress = ProgressPrinter(0)
 
@@ -171,8 +170,7 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
             raise ConfigError("--profile", "", f"a device is named twice: {', '.join(names)}")
         cluster = args.cluster
         suite = load_suite(locate(args.suite, "suites"))
-        out_dir = args.out or runner.default_out_dir(suite, profiles[0]).with_name(
-            f"{time.strftime('%Y%m%d-%H%M%S')}-farm-{suite.name}")
+        out_dir = args.out or runner.default_out_dir(suite, "farm")
     progress = ProgressPrinter(0)
     try:
         with DaskTransport(profiles[0], scheduler=cluster, profiles=profiles) as transport:

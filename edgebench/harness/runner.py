@@ -69,9 +69,10 @@ def git_commit(directory: Path) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-def default_out_dir(suite: Suite, profile: DeviceProfile, base: Path = Path("reports")) -> Path:
+def default_out_dir(suite: Suite, device: str, base: Path = Path("reports")) -> Path:
+    """``device``: the profile's name, or ``farm`` for a farm run."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return base / f"{stamp}-{profile.name}-{suite.name}"
+    return base / f"{stamp}-{device}-{suite.name}"
 
 
 def case_record(case: Case) -> dict[str, Any]:
