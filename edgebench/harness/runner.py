@@ -164,11 +164,14 @@ def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
     """Resume measures only models that are still the bytes the run started with; the others fail, named."""
     from edgebench.digest import sha256_of
 
+    digests: dict[Path, str | None] = {}  # one read per model file, however many cases use it
     kept = []
     for case in cases:
         path = Path(case.model_path)
         if case.model_sha256 and case.model_path:
-            now = sha256_of(path) if path.is_file() else None
+            if path not in digests:
+                digests[path] = sha256_of(path) if path.is_file() else None
+            now = digests[path]
             if now != case.model_sha256:
                 found = f"now {now}" if now else "the file is gone"
                 store.write_case({"case_id": case.case_id, "status": schema.FAILED, "batch": case.batch,
