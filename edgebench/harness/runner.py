@@ -182,6 +182,12 @@ def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
     return kept
 
 
+def mark_resumed(store: RunStore) -> None:
+    """The run is running again; ``resumed_at`` lists when each resume began."""
+    store.document["state"] = "running"
+    store.document.setdefault("resumed_at", []).append(time.time())
+
+
 def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = None) -> RunStore:
     from edgebench.errors import ConfigError
 
@@ -191,8 +197,7 @@ def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = No
                                                       f"{profile.name}: resume it with --profile {store.device}")
     with make_transport(profile) as transport:
         cases = unchanged_models(store, resume_cases(store))
-        store.document["state"] = "running"
-        store.document.setdefault("resumed_at", []).append(time.time())
+        mark_resumed(store)
         execute(store, cases, transport, progress)
     return store
 
@@ -262,6 +267,5 @@ def resume_farm(store: RunStore, profiles: Sequence[DeviceProfile],
                 store.mark(case.case_id, schema.LOST, str(exc))
             continue
         todo += mark_unsupported(cases, named[device], probe)
-    store.document["state"] = "running"
-    store.document.setdefault("resumed_at", []).append(time.time())
+    mark_resumed(store)
     return todo, problems
