@@ -89,8 +89,8 @@ def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf
     return LoopResult(samples, reason, clock() - start, start, width)
 
 
-def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules, clock: Clock = time.perf_counter_ns,
-                    poll_s: float = 0.01) -> LoopResult:
+def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules,
+                    clock: Clock = time.perf_counter_ns) -> LoopResult:
     """The concurrent scenario: one thread per stream, each calling its own session back to back.
 
     It runs for ``max_seconds``, or until the streams together have started ``max_iterations`` inferences. There
@@ -124,18 +124,19 @@ def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules, clock: C
     threads = [threading.Thread(target=stream, args=(run, out), name=f"edgebench-stream-{i}", daemon=True)
                for i, (run, out) in enumerate(zip(runs, finished))]
     max_ns = int(rules.max_seconds * 1e9)
-    reason = "error"
     try:
         for thread in threads:
             thread.start()
         start = clock()
         start_line.wait()
-        while not stop.wait(poll_s):
+        # Sleep until max_seconds (the clock counts real nanoseconds) rather than waking to poll, which would take
+        # the GIL from the streams; a stream that ends (max_iterations, an error) sets ``stop``, which wakes it.
+        while not stop.wait(min((max_ns - (clock() - start)) / 1e9, threading.TIMEOUT_MAX)):
             if clock() - start >= max_ns:
                 reason = "max_seconds"
                 break
-        else:
-            reason = "error" if errors else "max_iterations"
+        else:  # an error is raised below, whatever the reason
+            reason = "max_iterations"
     finally:  # however this ends (an error, Ctrl-C), no stream is left running or waiting
         stop.set()
         start_line.abort()
