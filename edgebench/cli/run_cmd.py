@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 EPILOG = """\
 examples:
@@ -83,7 +83,6 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.config.suite import load_suite
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
-    from edgebench.transports.base import TransportError
 
     profiles_given = args.profile or []
     if len(profiles_given) > 1 and not args.cluster and not args.resume:
@@ -97,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
         if "farm" in stored.document:
             return run_farm(args, stored)
         profile = load_profile(profiles_given[0] if profiles_given else stored.document["profile"]["path"])
-        store = stored
         progress = ProgressPrinter(len(stored.pending()))
         out_dir = args.resume
         action = lambda: runner.resume(out_dir, profile, progress)  # noqa: E731
@@ -126,6 +124,15 @@ def run(args: argparse.Namespace) -> int:
                     runner.execute(store, cases, transport, progress)
             return store
 
+    return run_to_end(action, out_dir, f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
+                                       f"continue with: edgebench run --resume {out_dir}")
+
+
+def run_to_end(action: Callable[[], Any], out_dir: Path, interrupted: str) -> int:
+    """Run ``action`` (it returns the run's store) and ``finish``; a lost device exits 3 with the resume hint,
+    Ctrl-C exits 130 after printing ``interrupted``."""
+    from edgebench.transports.base import TransportError
+
     try:
         store = action()
     except TransportError as exc:
@@ -133,8 +140,7 @@ def run(args: argparse.Namespace) -> int:
         resume_hint(out_dir)
         return 3
     except KeyboardInterrupt:
-        print(f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
-              f"continue with: edgebench run --resume {out_dir}", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return 130
     return finish(store)
 
@@ -152,7 +158,6 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
     from edgebench.config.suite import load_suite
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
-    from edgebench.transports.base import TransportError
     from edgebench.transports.dask_farm import DaskTransport
 
     if stored is not None:
@@ -172,7 +177,8 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
         suite = load_suite(locate(args.suite, "suites"))
         out_dir = args.out or runner.default_out_dir(suite, "farm")
     progress = ProgressPrinter(0)
-    try:
+
+    def action() -> Any:
         with DaskTransport(profiles[0], scheduler=cluster, profiles=profiles) as transport:
             if stored is None:
                 options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
@@ -186,14 +192,9 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
             print(f"edgebench: {len(cases)} cases on {len(profiles) - len(problems)} device(s) of the farm "
                   f"{cluster} -> {out_dir}", file=sys.stderr)
             runner.execute(store, cases, transport, progress)
-    except TransportError as exc:
-        print(f"edgebench: error: {exc}", file=sys.stderr)
-        resume_hint(out_dir)
-        return 3
-    except KeyboardInterrupt:
-        print(f"\nedgebench: interrupted; continue with: edgebench run --resume {out_dir}", file=sys.stderr)
-        return 130
-    return finish(store)
+        return store
+
+    return run_to_end(action, out_dir, f"\nedgebench: interrupted; continue with: edgebench run --resume {out_dir}")
 
 
 def finish(store: Any) -> int:
