@@ -49,7 +49,6 @@ from edgebench.transports.base import Transport, TransportError
 
 #: the profiles ``edgebench agent`` serves in this process: resource name -> profile
 AGENT_PROFILES: dict[str, DeviceProfile] = {}
-_AGENT_LOCK = threading.Lock()
 #: where the agent keeps models (set by ``edgebench agent --cache-dir``)
 AGENT_CACHE: list[Path] = []
 POLL_S = 0.2
