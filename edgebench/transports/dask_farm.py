@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from edgebench.config.models import default_cache_dir
 from edgebench.config.profile import DeviceProfile
 from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
@@ -107,10 +108,7 @@ class DaskOptions:
 
 # -- on the worker ------------------------------------------------------------------------------------------
 def cache_dir() -> Path:
-    if AGENT_CACHE:
-        return AGENT_CACHE[-1]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "edgebench" / "models"
+    return AGENT_CACHE[-1] if AGENT_CACHE else default_cache_dir()
 
 
 class ModelMissing(Exception):
