@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 
 import edgebench
+from edgebench.results.store import atomic_write
 
 MIN_PYTHON = (3, 8)
 PACKAGE_DIR = Path(edgebench.__file__).resolve().parent
@@ -198,11 +199,7 @@ def build(cache_dir: Path | None = None) -> Path:
     data, _ = build_bytes()
     digest = hashlib.sha256(data).hexdigest()[:16]
     directory = cache_dir or Path(tempfile.gettempdir()) / f"edgebench-agent-{os.getuid()}"
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"edgebench-agent-{digest}.pyz"
     if not target.is_file():
-        handle, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
+        atomic_write(target, data)
     return target

@@ -31,9 +31,7 @@ case is recorded ``lost`` (``--resume`` runs it later).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -46,6 +44,7 @@ from edgebench.config.profile import DeviceProfile
 from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case
+from edgebench.results.store import atomic_write
 from edgebench.transports.base import Transport, TransportError
 
 #: the profiles ``edgebench agent`` serves in this process: resource name -> profile
@@ -127,11 +126,7 @@ def cache_model(sha256: str, name: str, data: bytes | None) -> Path:
     digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
         raise ValueError(f"model {name}: received bytes have sha256 {digest}, expected {sha256}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(tmp, target)
+    atomic_write(target, data)
     return target
 
 
