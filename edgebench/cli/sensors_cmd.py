@@ -86,8 +86,9 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from edgebench.errors import EdgebenchError
-    from edgebench.sensors.base import ReplayRunner, SubprocessRunner, SysRoot
+    from edgebench.sensors.base import SysRoot
     from edgebench.sensors.registry import UnknownSensorError, builtin_sensor_names, load_sensor
+    from edgebench.sensors.sampling import build_runner
 
     profile = None
     if args.profile:
@@ -107,11 +108,7 @@ def run(args: argparse.Namespace) -> int:
         raise EdgebenchError(f"--root {args.root}: not a directory")
     replay = _parse_replay(args.replay)
     try:
-        runner = (
-            ReplayRunner(replay, line_period_s=interval_ms / 1000.0, fallback=SubprocessRunner())
-            if replay
-            else SubprocessRunner()
-        )
+        runner = build_runner(replay, interval_ms / 1000.0)
     except FileNotFoundError as exc:
         raise EdgebenchError(str(exc)) from exc
     expected = tuple(scfg.expected) if scfg else ()
