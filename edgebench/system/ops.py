@@ -88,6 +88,8 @@ class Context:
 
 class Operation:
     name = ""
+    #: False for a wait (cooldown): it runs even when already ok, saves nothing for reset, reports ``last``
+    restorable = True
 
     def __init__(self, wanted: Any, ctx: Context) -> None:
         self.wanted = wanted
@@ -216,6 +218,7 @@ class Cooldown(Operation):
     """Wait until the hottest thermal zone is under ``max_temp_c`` or stable (``stable_delta_c``), with a timeout."""
 
     name = "cooldown"
+    restorable = False
 
     def available(self) -> str | None:
         if self.wanted.get("max_temp_c") is None and self.wanted.get("stable_delta_c") is None:
@@ -281,18 +284,20 @@ def tune(ops: list[Operation]) -> dict[str, Any]:
             changes.append({"name": op.name, "skipped": reason})
             continue
         before = op.read()
-        if op.ok(before) and op.name != "cooldown":
+        if op.ok(before) and op.restorable:
             changes.append({"name": op.name, "unchanged": before})
             continue
         try:
-            op.write(op.wanted if op.name != "cooldown" else True)
+            op.write(op.wanted)
         except (OSError, RuntimeError) as exc:
             changes.append({"name": op.name, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__})
             continue
-        if op.name != "cooldown":
+        change = {"name": op.name, "before": before, "after": op.read()}
+        if op.restorable:
             saved[op.name] = before
-        changes.append({"name": op.name, "before": before, "after": op.read(),
-                        **({"cooldown": getattr(op, "last", None)} if op.name == "cooldown" else {})})
+        else:
+            change["cooldown"] = getattr(op, "last", None)
+        changes.append(change)
     return {"changes": changes, "saved": saved, "ok": not any("error" in c for c in changes)}
 
 
