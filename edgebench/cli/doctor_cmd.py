@@ -67,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
             out.write("device state ([prepare])\n")
             try:
-                state = system_call(profile, transport, "show")
-                print_outcome("show", {**state, "operations": state.get("operations", [])}, out)
+                print_outcome("show", system_call(profile, transport, "show"), out)
             except Exception as exc:  # noqa: BLE001 - doctor reports, it does not stop
                 out.write(f"  cannot read: {exc}\n")
         try:
