@@ -65,6 +65,14 @@ def stderr_tail(stderr: str, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(stderr.strip().splitlines()[-lines:])
 
 
+def error_line(exc: BaseException | None) -> str:
+    """``ValueError: the message's first line``; the class name alone for an empty message."""
+    if exc is None:
+        return "unknown error"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def describe_exit(returncode: int) -> str:
     """``-11`` -> ``killed by signal SIGSEGV (11)``; 137 from a shell -> SIGKILL (likely the OOM killer)."""
     number = -returncode if returncode < 0 else (returncode - 128 if returncode > 128 else None)

@@ -45,7 +45,7 @@ from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case
 from edgebench.results.store import atomic_write
-from edgebench.transports.base import Transport, TransportError
+from edgebench.transports.base import Transport, TransportError, error_line
 
 #: the profiles ``edgebench agent`` serves in this process: resource name -> profile
 AGENT_PROFILES: dict[str, DeviceProfile] = {}
@@ -232,7 +232,7 @@ class DaskTransport(Transport):
                 future.cancel()
                 raise TransportError(self._no_worker(device))
         if future.status != "finished":
-            raise TransportError(f"{device}: probe failed on the Dask worker: {_one_line(future.exception())}")
+            raise TransportError(f"{device}: probe failed on the Dask worker: {error_line(future.exception())}")
         return future.result()
 
     def _model_bytes(self, case: Case) -> bytes:
@@ -282,7 +282,7 @@ class DaskTransport(Transport):
                     if isinstance(exc, ModelMissing):
                         submit(case, with_model=True)
                         continue
-                    error = _one_line(exc) if exc is not None else future.status
+                    error = error_line(exc) if exc is not None else future.status
                     device = device_of(case.case_id, self.profile.name)
                     if attempts[case.case_id] <= self.options[device].retries:
                         submit(case)
@@ -318,10 +318,3 @@ class DaskTransport(Transport):
                     stamp = time.time()
                     on_result(case, {"case_id": case.case_id, "status": "lost", "batch": case.batch,
                                      "error": message, "started_at": stamp, "finished_at": stamp, "device": device})
-
-
-def _one_line(exc: BaseException | None) -> str:
-    if exc is None:
-        return "unknown error"
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

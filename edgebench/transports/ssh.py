@@ -48,7 +48,7 @@ from edgebench.config.profile import DeviceProfile
 from edgebench.errors import ConfigError, ModelMismatchError
 from edgebench.harness.case import Case
 from edgebench.transports import agent_bundle
-from edgebench.transports.base import Transport, TransportError, crashed_result, find_result, stderr_tail
+from edgebench.transports.base import Transport, TransportError, crashed_result, error_line, find_result, stderr_tail
 from edgebench.transports.local import case_timeout_s
 
 log = logging.getLogger("edgebench.ssh")
@@ -482,7 +482,4 @@ def _raise_if_cut(done: Any) -> None:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return "timed out"
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return "timed out" if isinstance(exc, asyncio.TimeoutError) else error_line(exc)
