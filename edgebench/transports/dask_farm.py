@@ -206,9 +206,10 @@ class DaskTransport(Transport):
             self._client.close()
             self._client = None
 
-    def workers_with(self, resource: str) -> list[str]:
+    def offered_resources(self) -> set[str]:
+        """The resources the cluster's workers offer now (one scheduler round trip)."""
         info = self.client().scheduler_info(n_workers=-1)
-        return [addr for addr, w in info.get("workers", {}).items() if resource in (w.get("resources") or {})]
+        return {r for w in info.get("workers", {}).values() for r in (w.get("resources") or {})}
 
     def _no_worker(self, device: str) -> str:
         o = self.options[device]
@@ -227,10 +228,14 @@ class DaskTransport(Transport):
         done = threading.Event()
         future.add_done_callback(lambda _: done.set())
         deadline = time.monotonic() + o.no_worker_timeout_s
+        last_check = 0.0
         while not done.wait(POLL_S):
-            if time.monotonic() > deadline and not self.workers_with(o.resource):
-                future.cancel()
-                raise TransportError(self._no_worker(device))
+            now = time.monotonic()
+            if now > deadline and now - last_check >= 1.0:  # past the deadline, ask the scheduler once a second
+                last_check = now
+                if o.resource not in self.offered_resources():
+                    future.cancel()
+                    raise TransportError(self._no_worker(device))
         if future.status != "finished":
             raise TransportError(f"{device}: probe failed on the Dask worker: {error_line(future.exception())}")
         return future.result()
@@ -302,9 +307,10 @@ class DaskTransport(Transport):
                                      on_result: Callable[[Case, dict[str, Any]], None]) -> None:
         devices = {device_of(c.case_id, self.profile.name) for c in pending.values()}
         now = time.monotonic()
+        offered = self.offered_resources()
         for device in devices:
             o = self.options[device]
-            if self.workers_with(o.resource):
+            if o.resource in offered:
                 missing_since.pop(device, None)
                 continue
             since = missing_since.setdefault(device, now)
