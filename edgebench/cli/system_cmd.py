@@ -49,13 +49,10 @@ def system_call(profile: Any, transport: Any, action: str, root: str | None = No
 
         raise EdgebenchError(f"{profile.name}: `edgebench system` needs a local or ssh profile; on a farm, run it "
                              f"on the device itself")
-    from edgebench.sensors.base import SysRoot
-    from edgebench.system import cli, ops
+    from edgebench.system import cli
 
-    state = cli.default_state_file()
-    ctx = ops.Context(root=SysRoot(root or "/"), state_dir=state.rsplit("/", 1)[0])
     try:
-        return cli.execute(action, config, ctx, state)
+        return cli.execute_here(action, config, root or "/", cli.default_state_file())
     except (OSError, RuntimeError) as exc:
         return {"ok": False, "error": str(exc).splitlines()[0]}
 

@@ -51,6 +51,12 @@ def execute(action: str, config: ops.PrepareConfig, ctx: ops.Context, state_file
     raise ValueError(f"unknown action {action!r}")
 
 
+def execute_here(action: str, config: ops.PrepareConfig, root: str, state_file: str) -> dict[str, Any]:
+    """``execute`` on this machine's ``root``; jetson_clocks keeps the clocks it replaces beside ``state_file``."""
+    ctx = ops.Context(root=SysRoot(root), state_dir=os.path.dirname(state_file))
+    return execute(action, config, ctx, state_file)
+
+
 def sensors_available(root: str = "/") -> dict[str, str | None]:
     """Every known sensor: None when it can read on this device, else why not (for ``edgebench doctor``)."""
     from edgebench.sensors.base import SubprocessRunner
@@ -76,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default=None)
     args = parser.parse_args(argv)
     config = ops.PrepareConfig(**json.loads(args.prepare))
-    ctx = ops.Context(root=SysRoot(args.root), state_dir=os.path.dirname(args.state or default_state_file()))
     try:
-        outcome = execute(args.action, config, ctx, args.state or default_state_file())
+        outcome = execute_here(args.action, config, args.root, args.state or default_state_file())
     except (OSError, RuntimeError, ValueError) as exc:
         outcome = {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
     sys.stdout.write(RESULT_PREFIX + json.dumps(outcome) + "\n")
