@@ -42,7 +42,8 @@ from edgebench.errors import EdgebenchError
 
 DEFAULT_ALPHA = 0.001
 BETTER, WORSE, SAME, INCOMPARABLE = "better", "worse", "same", "incomparable"
-VERDICTS = (WORSE, INCOMPARABLE, BETTER, SAME)
+VERDICTS = (WORSE, INCOMPARABLE, BETTER, SAME)  # worst first: the order reports list checks in
+_VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 TESTS = ("auto", "mwu", "bootstrap")
 _TAIL = {"p90", "p95", "p99", "p999", "p99.9", "max"}
 _QUANTILE = {"min": 0.0, "p50": 0.5, "median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999,
@@ -235,6 +236,10 @@ class Comparison:
 
     def count(self, verdict: str) -> int:
         return sum(1 for c in self.checks if c.verdict == verdict)
+
+    def sorted_checks(self) -> list[Check]:
+        """The checks worst first (in VERDICTS order), then by case id and rule."""
+        return sorted(self.checks, key=lambda c: (_VERDICT_RANK[c.verdict], c.case_id, c.rule))
 
     @property
     def outcome(self) -> str:

@@ -76,11 +76,11 @@ def _check_output(path: Path | None, option: str) -> None:
 
 
 def render_text(comparison: Any, verbose: bool = False) -> str:
+    from edgebench.analysis.compare import VERDICTS
     from edgebench.reporting.markdown import format_value
 
-    order = {"worse": 0, "incomparable": 1, "better": 2, "same": 3}
     lines = []
-    for c in sorted(comparison.checks, key=lambda c: (order[c.verdict], c.case_id, c.rule)):
+    for c in comparison.sorted_checks():
         if c.verdict == "same" and not verbose:
             continue
         change = "" if c.change is None else f"{100 * c.change:+.1f}%"
@@ -92,7 +92,7 @@ def render_text(comparison: Any, verbose: bool = False) -> str:
         lines.append(f"new cases, not gated: {', '.join(comparison.new_cases)}")
     if not verbose and comparison.count("same"):
         lines.append(f"{comparison.count('same')} checks unchanged (-v lists them)")
-    counts = ", ".join(f"{comparison.count(v)} {v}" for v in ("worse", "incomparable", "better", "same"))
+    counts = ", ".join(f"{comparison.count(v)} {v}" for v in VERDICTS)
     lines.append(f"\nedgebench compare: {comparison.outcome.upper()} ({counts}); exit {comparison.exit_code}")
     return "\n".join(lines)
 

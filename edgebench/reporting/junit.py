@@ -9,8 +9,7 @@ from xml.etree import ElementTree as ET
 
 def render_junit(comparison: Any) -> str:
     checks = comparison.checks
-    failures = sum(1 for c in checks if c.verdict == "worse")
-    errors = sum(1 for c in checks if c.verdict == "incomparable")
+    failures, errors = comparison.count("worse"), comparison.count("incomparable")
     suites = ET.Element("testsuites", name="edgebench compare")
     suite = ET.SubElement(suites, "testsuite", name="edgebench compare", tests=str(len(checks)),
                           failures=str(failures), errors=str(errors), skipped="0")

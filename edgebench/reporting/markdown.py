@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from edgebench.analysis.compare import VERDICTS
 from edgebench.reporting.model import METRICS, ReportModel
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
@@ -95,27 +96,23 @@ def render_hardware(model: ReportModel) -> list[str]:
 
 def render_comparison(comparison: Any) -> str:
     """The verdict of ``edgebench compare`` as Markdown (a compare.Comparison)."""
-    data = comparison.to_json()
-    outcome = {"pass": "✅ pass", "regression": "❌ regression", "incomparable": "⚠️ incomparable"}[data["outcome"]]
+    outcome = {"pass": "✅ pass", "regression": "❌ regression", "incomparable": "⚠️ incomparable"}[comparison.outcome]
     lines = [f"## edgebench compare: {outcome}", "",
-             f"Baseline `{md(data['baseline'])}` → current `{md(data['current'])}`; a case is worse only when "
-             f"the change passes the rule's threshold and is significant (alpha {data['alpha']:g}, "
-             f"test {md(data['test'])}).", ""]
-    counts = data["counts"]
-    lines += [", ".join(f"{counts[v]} {v}" for v in ("worse", "incomparable", "better", "same")), ""]
-    for note in data["notes"]:
+             f"Baseline `{md(comparison.baseline_label)}` → current `{md(comparison.current_label)}`; a case is "
+             f"worse only when the change passes the rule's threshold and is significant (alpha "
+             f"{comparison.alpha:g}, test {md(comparison.test)}).", ""]
+    lines += [", ".join(f"{comparison.count(v)} {v}" for v in VERDICTS), ""]
+    for note in comparison.notes:
         lines.append(f"> {md(note)}")
-    if data["notes"]:
+    if comparison.notes:
         lines.append("")
-    order = {"worse": 0, "incomparable": 1, "better": 2, "same": 3}
-    checks = sorted(comparison.checks, key=lambda c: (order[c.verdict], c.case_id, c.rule))
     rows = []
-    for c in checks:
+    for c in comparison.sorted_checks():
         change = "-" if c.change is None else f"{100 * c.change:+.1f}%"
         rows.append([VERDICT_MARK[c.verdict], md(c.case_id), md(c.rule), format_value(c.baseline),
                      format_value(c.current), change, md(c.detail)])
     lines += _table(["verdict", "case", "rule", "baseline", "current", "change", "why"], rows,
                     [False, False, False, True, True, True, False])
-    if data["new_cases"]:
-        lines += ["", f"New cases (not in the baseline, not gated): {md(', '.join(data['new_cases']))}"]
+    if comparison.new_cases:
+        lines += ["", f"New cases (not in the baseline, not gated): {md(', '.join(comparison.new_cases))}"]
     return "\n".join(lines) + "\n"
