@@ -7,7 +7,7 @@ import json
 from html import escape
 from typing import Any, Sequence
 
-from edgebench.reporting.model import METRICS, ReportModel
+from edgebench.reporting.model import ReportModel
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
 #: at most this many sensor timelines (one per case with sensor series) per report
@@ -87,7 +87,7 @@ def render_html(model: ReportModel) -> str:
         items = "".join(f'<li><span class="kind">{escape(w.kind)}</span>{escape(w.text)}</li>' for w in model.warnings)
         parts.append(f'<h2>Warnings</h2><ul class="warnings">{items}</ul>')
 
-    metrics = [m for m in METRICS if any(r.entry.values.get(m.key) is not None for g in model.groups for r in g.rows)]
+    metrics = model.shown_metrics
     parts.append(f"<h2>Results</h2><p>Best of each column highlighted; ×N is the ratio to the reference "
                  f"({escape(model.by)} {escape(str(model.reference))}) with the same settings (else the first "
                  f"reference row).</p>")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from edgebench.analysis.compare import VERDICTS
-from edgebench.reporting.model import METRICS, ReportModel
+from edgebench.reporting.model import ReportModel
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
 _MD_SPECIAL = "\\`*_[]<>|#"
@@ -41,7 +41,7 @@ def render_report(model: ReportModel) -> str:
         lines += ["## Warnings", ""]
         lines += [f"- **{md(w.kind)}**: {md(w.text)}" for w in model.warnings]
         lines.append("")
-    metrics = [m for m in METRICS if any(r.entry.values.get(m.key) is not None for g in model.groups for r in g.rows)]
+    metrics = model.shown_metrics
     lines += ["## Results", "",
               f"Best of each column in **bold**; ×N is the ratio to the reference "
               f"({md(model.by)} {md(model.reference)}) with the same settings (else the first reference row).", ""]

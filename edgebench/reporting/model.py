@@ -151,6 +151,11 @@ class ReportModel:
     version: str
     stores: list[Any] = field(repr=False, default_factory=list)
 
+    @property
+    def shown_metrics(self) -> list[MetricColumn]:
+        """The metric columns a results table shows: those with a value in at least one row."""
+        return [m for m in METRICS if any(r.entry.values.get(m.key) is not None for g in self.groups for r in g.rows)]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at, "edgebench_version": self.version, "by": self.by,
