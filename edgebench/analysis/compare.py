@@ -321,6 +321,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
             return cache[key]
         return load
 
+    base_samples, cur_samples = loader(baseline), loader(current)
     run_diffs = context_differences(base_doc, cur_doc, None, None)
     if run_diffs and allow_mismatch:
         result.notes.append("context differs (allowed by --allow-mismatch): " + "; ".join(run_diffs))
@@ -334,6 +335,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
     for case_id, base in base_by_id.items():
         cur = cur_by_id.get(pairs.get(case_id, ""))
         probe = cur or base
+        diffs: list[str] | None = None  # the case's context differences: found once, for its first compared rule
         for rule in rules:
             if not rule.applies(probe, probe.get("device") or device):
                 continue
@@ -355,14 +357,15 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                 result.checks.append(Check(**common, verdict=WORSE,
                                            detail=f"{cur['status']} in the current run: {error}".rstrip(": ")))
                 continue
-            diffs = context_differences(base_doc, cur_doc, base, cur)
+            if diffs is None:
+                diffs = context_differences(base_doc, cur_doc, base, cur)
             if diffs and not allow_mismatch:
                 old, new = rule.metric.value(base), rule.metric.value(cur)
                 change = rule.exceeded(old, new)[0] if old is not None and new is not None else None
                 result.checks.append(Check(**common, verdict=INCOMPARABLE, baseline=old, current=new, change=change,
                                            detail="not comparable: " + "; ".join(diffs)))
                 continue
-            check = judge(rule, base, cur, loader(baseline), loader(current), alpha, test)
+            check = judge(rule, base, cur, base_samples, cur_samples, alpha, test)
             if diffs:
                 check = Check(**{**check.to_json(), "detail": f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]"})
             result.checks.append(check)
