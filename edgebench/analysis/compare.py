@@ -34,7 +34,7 @@ prints the rates (docs/ci-gates.md has the table).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from edgebench.analysis.gates import LATENCY_STATS, Rule
@@ -220,7 +220,7 @@ class Check:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return asdict(self)
 
 
 @dataclass
@@ -367,7 +367,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                 continue
             check = judge(rule, base, cur, base_samples, cur_samples, alpha, test)
             if diffs:
-                check = Check(**{**check.to_json(), "detail": f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]"})
+                check = replace(check, detail=f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]")
             result.checks.append(check)
     if not result.checks:
         result.notes.append("no case of the baseline matched the rules' scope: nothing was compared")
