@@ -61,12 +61,10 @@ class Metric:
             ns = latency.get(LATENCY_STATS[stat])
             return None if ns is None else ns / 1e6
         if family == "throughput":
-            latency = summary.get("latency") or {}
-            streams = int(record.get("concurrency") or 1)
-            if streams > 1 and stat == "mean":
-                return summary.get("throughput_ips")  # overlapping streams: what finished over wall time
-            ns = latency.get("mean_ns" if stat == "mean" else "p50_ns")
-            return streams * int(record.get("batch") or 1) * 1e9 / ns if ns else None
+            if stat == "mean":  # batch / mean latency; overlapping streams: what finished over wall time
+                return summary.get("throughput_ips")
+            ns = (summary.get("latency") or {}).get("p50_ns")
+            return int(record.get("concurrency") or 1) * int(record.get("batch") or 1) * 1e9 / ns if ns else None
         sensors = summary.get("sensors") or {}
         key = _SUMMARY_KEYS[self.name]
         found = sensors.get(key) if key in _SENSOR_KEYS else summary.get(key)
