@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from edgebench.cli.output import write_output
@@ -49,21 +48,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgebench import plugins
+    from edgebench.errors import EdgebenchError
     from edgebench.reporting.model import build_model, open_runs
 
     if args.output is not None and args.output.is_dir():
-        print(f"edgebench: error: -o {args.output}: is a directory; give a file name", file=sys.stderr)
-        return 2
+        raise EdgebenchError(f"-o {args.output}: is a directory; give a file name")
     if args.format not in plugins.names(GROUP):
-        print(f"edgebench: error: --format {args.format}: no such reporter (installed: "
-              f"{', '.join(plugins.names(GROUP))})", file=sys.stderr)
-        return 2
+        raise EdgebenchError(f"--format {args.format}: no such reporter (installed: "
+                             f"{', '.join(plugins.names(GROUP))})")
     render = plugins.load(GROUP, args.format)
     model = build_model(open_runs(args.run_dirs), by=args.by, reference=args.reference)
     text = render(model)
     if not isinstance(text, str):
-        print(f"edgebench: error: reporter {args.format} ({render.__module__}) returned "
-              f"{type(text).__name__}, not the report's text", file=sys.stderr)
-        return 2
+        raise EdgebenchError(f"reporter {args.format} ({render.__module__}) returned "
+                             f"{type(text).__name__}, not the report's text")
     write_output(text, args.output)
     return 0
