@@ -37,7 +37,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from edgebench.analysis.gates import LATENCY_STATS, Rule
+from edgebench.analysis.gates import Rule
 from edgebench.errors import EdgebenchError
 
 DEFAULT_ALPHA = 0.001
@@ -393,7 +393,3 @@ def pair_cases(base: Mapping[str, Mapping[str, Any]], cur: Mapping[str, Mapping[
         if len(same_base) == 1 and len(same_cur) == 1:
             pairs[cid] = same_cur[0]
     return pairs
-
-
-def latency_stat_names() -> list[str]:
-    return sorted(LATENCY_STATS)
