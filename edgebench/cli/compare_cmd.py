@@ -77,7 +77,7 @@ def _check_output(path: Path | None, option: str) -> None:
 
 def render_text(comparison: Any, verbose: bool = False) -> str:
     from edgebench.analysis.compare import VERDICTS
-    from edgebench.reporting.markdown import format_value
+    from edgebench.reporting.values import format_value
 
     lines = []
     for c in comparison.sorted_checks():
