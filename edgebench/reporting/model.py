@@ -273,20 +273,19 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
         groups.setdefault(tuple(e.dims[d] for d in group_dims), []).append(e)
     built: list[Group] = []
     for gkey, members in groups.items():
+        tagged = [(e, _variant(e, varying)) for e in members]
         variants: list[str] = []
-        for e in members:
-            v = _variant(e, varying)
+        for _, v in tagged:
             if v not in variants:
                 variants.append(v)
-        members = sorted(members, key=lambda e: (variants.index(_variant(e, varying)), by_order.index(e.dims[by])))
+        tagged.sort(key=lambda t: (variants.index(t[1]), by_order.index(t[0].dims[by])))
         refs: dict[str, Entry] = {}
-        for e in members:
+        for e, variant in tagged:
             if e.dims[by] == ref and e.status == "ok":
-                refs.setdefault(_variant(e, varying), e)
+                refs.setdefault(variant, e)
         first_ref = next(iter(refs.values()), None)
         rows = []
-        for e in members:
-            variant = _variant(e, varying)
+        for e, variant in tagged:
             base = refs.get(variant, first_ref)
             ratios = {m.key: _ratio(e.values.get(m.key), base.values.get(m.key) if base else None)
                       for m in METRICS if m.better}
