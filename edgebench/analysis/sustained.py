@@ -23,9 +23,9 @@ from statistics import median
 from typing import Any
 
 from edgebench.analysis.throttling import DRIFT_LIMIT, TRIP_KINDS
+from edgebench.sensors.nvml import SLOWDOWN_REASONS
 
 MIN_WINDOW = 5
-NVML_SLOWDOWN_MASK = 0x8 | 0x20 | 0x40 | 0x80
 
 
 def is_sustained(case: Mapping[str, Any]) -> bool:
@@ -106,7 +106,7 @@ def sensor_onset(
                     base[ch] = v
                 elif v is True and base[ch] is False:
                     signal = ch
-            elif ch == "nvml.clock_event_reasons" and _is_num(v) and int(v) & NVML_SLOWDOWN_MASK:
+            elif ch == "nvml.clock_event_reasons" and _is_num(v) and int(v) & SLOWDOWN_REASONS:
                 signal = f"{ch} 0x{int(v):x}"
             elif ch.startswith("intel_throttle.") and ch.endswith("_count") and _is_num(v):
                 if ch not in base:

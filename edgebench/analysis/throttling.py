@@ -14,15 +14,10 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from edgebench.sensors.nvml import SLOWDOWN_REASONS, decode_clock_event_reasons
+
 DRIFT_LIMIT = 1.10
 CLOCK_TOLERANCE = 0.95
-NVML_SLOWDOWN = {
-    0x8: "hw_slowdown",
-    0x20: "sw_thermal_slowdown",
-    0x40: "hw_thermal_slowdown",
-    0x80: "hw_power_brake_slowdown",
-}
-NVML_POWER_CAP = 0x4
 PI_NOW = ("under_voltage_now", "arm_freq_capped_now", "throttled_now", "soft_temp_limit_now")
 PI_OCCURRED = (
     "under_voltage_occurred",
@@ -78,8 +73,9 @@ def nvml_flags(masks: Sequence[int | None]) -> tuple[list[str], list[str]]:
     seen = 0
     for m in masks:
         seen |= m or 0
-    flags = [f"nvml {name}" for bit, name in NVML_SLOWDOWN.items() if seen & bit]
-    notes = ["nvml sw_power_cap (normal at full load)"] if seen & NVML_POWER_CAP else []
+    flags = [f"nvml {name}" for name in decode_clock_event_reasons(seen & SLOWDOWN_REASONS)]
+    power_capped = "sw_power_cap" in decode_clock_event_reasons(seen)
+    notes = ["nvml sw_power_cap (normal at full load)"] if power_capped else []
     return flags, notes
 
 

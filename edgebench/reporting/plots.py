@@ -13,6 +13,8 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
+from edgebench.sensors.nvml import SLOWDOWN_REASONS
+
 PHASE_MARKS = {"loop_start", "loop_end", "idle_start", "idle_end", "load_start"}
 MAX_LABEL = 60
 RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "edgebench", "text.parse_math": False, "font.size": 9,
@@ -179,7 +181,7 @@ def _throttle_spans(t_s: Sequence[float], channels: Mapping[str, Sequence[Any]])
                 continue
             if name.startswith("rpi.") and short.endswith("_now") and v:
                 flagged.append((k, short))
-            elif name == "nvml.clock_event_reasons" and int(v) & (0x8 | 0x20 | 0x40 | 0x80):
+            elif name == "nvml.clock_event_reasons" and int(v) & SLOWDOWN_REASONS:
                 flagged.append((k, "nvml slowdown"))
             elif name.startswith("intel_throttle.") and short.endswith("_count") and k and \
                     values[k - 1] is not None and v > values[k - 1]:
