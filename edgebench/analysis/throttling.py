@@ -15,16 +15,12 @@ from statistics import median
 from typing import Any
 
 from edgebench.sensors.nvml import SLOWDOWN_REASONS, decode_clock_event_reasons
+from edgebench.sensors.rpi import THROTTLE_BITS
 
 DRIFT_LIMIT = 1.10
 CLOCK_TOLERANCE = 0.95
-PI_NOW = ("under_voltage_now", "arm_freq_capped_now", "throttled_now", "soft_temp_limit_now")
-PI_OCCURRED = (
-    "under_voltage_occurred",
-    "arm_freq_capped_occurred",
-    "throttled_occurred",
-    "soft_temp_limit_occurred",
-)
+PI_NOW = tuple(name for name in THROTTLE_BITS.values() if name.endswith("_now"))
+PI_OCCURRED = tuple(name for name in THROTTLE_BITS.values() if name.endswith("_occurred"))
 TRIP_KINDS = ("passive", "hot", "critical")
 
 
