@@ -69,8 +69,9 @@ def integrate_power_mj(
     return energy, (hi - lo) / 1e9
 
 
-def _in_window(t_ns: Sequence[int], start_ns: int, end_ns: int) -> range:
-    return range(bisect_left(t_ns, start_ns), bisect_right(t_ns, end_ns))
+def in_window(t_ns: Sequence[int], start_ns: int, end_ns: int | None = None) -> range:
+    """Indexes of the samples with start_ns <= t <= end_ns (no end: to the last sample); t_ns increasing."""
+    return range(bisect_left(t_ns, start_ns), len(t_ns) if end_ns is None else bisect_right(t_ns, end_ns))
 
 
 def window_power(
@@ -86,7 +87,7 @@ def window_power(
     wrap_at = wrap_at or {}
     counters = [c for c in channels if c[-3:] in COUNTER_TO_MJ]
     if counters and len(counters) == len(channels):
-        idx = _in_window(t_ns, start_ns, end_ns)
+        idx = in_window(t_ns, start_ns, end_ns)
         if len(idx) >= 2:
             total_mj = 0.0
             for c in counters:
@@ -111,7 +112,7 @@ def window_power(
                            if v is not None)
         )
     got = integrate_power_mj(t_ns, summed, start_ns, end_ns)
-    n = len(_in_window(t_ns, start_ns, end_ns))
+    n = len(in_window(t_ns, start_ns, end_ns))
     if got is None:
         return WindowPower(None, None, 0.0, "none", tuple(channels), n)
     energy, dur = got

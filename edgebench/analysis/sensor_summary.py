@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from edgebench.analysis.energy import energy_per_inference_mj, window_power
+from edgebench.analysis.energy import energy_per_inference_mj, in_window, window_power
 from edgebench.analysis.sustained import analyse_sustained, is_sustained
 from edgebench.analysis.throttling import assess
 
@@ -127,7 +127,7 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     else:
         details["energy"] = {"reason": "no power or energy channel with readings"}
 
-    in_loop = [k for k, t in enumerate(t_ns) if loop_start <= t <= loop_end]
+    in_loop = in_window(t_ns, loop_start, loop_end)
     windowed = {ch: [vals[k] for k in in_loop] for ch, vals in channels.items()}
     temps = [
         v

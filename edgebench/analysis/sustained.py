@@ -22,6 +22,7 @@ from itertools import accumulate
 from statistics import median
 from typing import Any
 
+from edgebench.analysis.energy import in_window
 from edgebench.analysis.throttling import DRIFT_LIMIT, TRIP_KINDS
 from edgebench.sensors.nvml import SLOWDOWN_REASONS
 
@@ -83,7 +84,7 @@ def sensor_onset(
     loop_end_ns: int | None = None,
 ) -> tuple[float, str] | None:
     """(seconds from loop start, signal) of the first in-loop sample showing an explicit throttle signal."""
-    idx = [k for k, t in enumerate(t_ns) if t >= loop_start_ns and (loop_end_ns is None or t <= loop_end_ns)]
+    idx = in_window(t_ns, loop_start_ns, loop_end_ns)
     if not idx:
         return None
     trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
