@@ -23,7 +23,7 @@ from statistics import median
 from typing import Any
 
 from edgebench.analysis.energy import in_window
-from edgebench.analysis.throttling import DRIFT_LIMIT, TRIP_KINDS
+from edgebench.analysis.throttling import DRIFT_LIMIT, trip_limits
 from edgebench.sensors.nvml import SLOWDOWN_REASONS
 
 MIN_WINDOW = 5
@@ -88,11 +88,7 @@ def sensor_onset(
     if not idx:
         return None
     trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
-    limits = {
-        f"thermal.{ch}": min(float(t) for t, kind in pts if kind in TRIP_KINDS)
-        for ch, pts in trips.items()
-        if any(kind in TRIP_KINDS for _, kind in pts)
-    }
+    limits = {f"thermal.{ch}": limit for ch, limit in trip_limits(trips).items()}
     base: dict[str, Any] = {}  # first in-loop value of cumulative counters and sticky bits
     for k in idx:
         for ch, values in series.items():

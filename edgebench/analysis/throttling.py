@@ -85,16 +85,25 @@ def below_max_fraction(cur: Sequence[float | None], max_: Sequence[float | None]
     return sum(pairs) / len(pairs) if pairs else None
 
 
+def trip_limits(trips: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, float]:
+    """Channel -> its lowest passive/hot/critical trip point; channels with none of those are left out."""
+    out = {}
+    for ch, points in trips.items():
+        limits = [float(t) for t, kind in points if kind in TRIP_KINDS]
+        if limits:
+            out[ch] = min(limits)
+    return out
+
+
 def trip_crossings(
     temps: Mapping[str, Sequence[float | None]], trips: Mapping[str, Sequence[Sequence[Any]]]
 ) -> list[str]:
     """Channels whose max temperature reached their lowest passive/hot/critical trip point."""
     out = []
-    for ch, points in trips.items():
-        limits = [float(t) for t, kind in points if kind in TRIP_KINDS]
+    for ch, limit in trip_limits(trips).items():
         vals = [v for v in temps.get(ch, ()) if v is not None]
-        if limits and vals and max(vals) >= min(limits):
-            out.append(f"{ch} {max(vals):g} C >= trip {min(limits):g} C")
+        if vals and max(vals) >= limit:
+            out.append(f"{ch} {max(vals):g} C >= trip {limit:g} C")
     return out
 
 
