@@ -159,22 +159,16 @@ def assess(
             max((series[k][i] for k in cpu_cur if series[k][i] is not None), default=None)
             for i in range(len(series[cpu_cur[0]]))
         ]
-        top = [
-            max(
-                (
-                    series[k.replace("_cur_", "_max_")][i]
-                    for k in cpu_cur
-                    if series.get(k.replace("_cur_", "_max_")) and series[k.replace("_cur_", "_max_")][i]
-                ),
-                default=None,
-            )
-            for i in range(len(fastest))
-        ]
         cpuinfo = [
             v for v in ((sensors_meta.get("cpufreq") or {}).get("cpuinfo_max_khz") or {}).values() if v
         ]
         hw_max = max(cpuinfo) if cpuinfo else None
-        frac = below_max_fraction(fastest, hw_max if hw_max else top)
+        if hw_max:
+            frac = below_max_fraction(fastest, hw_max)
+        else:  # no hardware maximum: the per-sample maximum of the cores' scaling_max
+            max_series = [series.get(k.replace("_cur_", "_max_")) for k in cpu_cur]
+            top = [max((m[i] for m in max_series if m and m[i]), default=None) for i in range(len(fastest))]
+            frac = below_max_fraction(fastest, top)
         if frac is not None:
             signals.append("cpufreq")
             details["cpu_below_max_fraction"] = frac
