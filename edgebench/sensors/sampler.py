@@ -68,7 +68,8 @@ class Sampler:
                 row[f"{s.name}.{ch}"] = value
         self._t_ns.append(t)
         self._rows.append(row)
-        self._ticked.set()
+        if not self._ticked.is_set():  # latest() waits for the first sample only; never cleared
+            self._ticked.set()
 
     def live_sensors(self) -> list[Sensor]:
         """The sensors that opened and are being sampled."""
