@@ -98,9 +98,7 @@ def window_power(
             else:
                 dur = (t_ns[idx[-1]] - t_ns[idx[0]]) / 1e9
                 if dur > 0:
-                    return WindowPower(
-                        total_mj / dur * 1.0, total_mj, dur, "counter delta", tuple(channels), len(idx)
-                    )
+                    return WindowPower(total_mj / dur, total_mj, dur, "counter delta", tuple(channels), len(idx))
         return WindowPower(None, None, 0.0, "none", tuple(channels), len(idx))
     summed: list[float | None] = []
     for k in range(len(t_ns)):
