@@ -22,7 +22,6 @@ class WindowPower:
     energy_mj: float | None  # over `duration_s`
     duration_s: float  # the part of the window the samples cover
     method: str  # "counter delta" | "power integral (trapezoid)" | "none"
-    channels: tuple[str, ...]
     samples: int
 
 
@@ -98,8 +97,8 @@ def window_power(
             else:
                 dur = (t_ns[idx[-1]] - t_ns[idx[0]]) / 1e9
                 if dur > 0:
-                    return WindowPower(total_mj / dur, total_mj, dur, "counter delta", tuple(channels), len(idx))
-        return WindowPower(None, None, 0.0, "none", tuple(channels), len(idx))
+                    return WindowPower(total_mj / dur, total_mj, dur, "counter delta", len(idx))
+        return WindowPower(None, None, 0.0, "none", len(idx))
     summed: list[float | None] = []
     for k in range(len(t_ns)):
         vals = [series[c][k] for c in channels]
@@ -112,9 +111,9 @@ def window_power(
     got = integrate_power_mj(t_ns, summed, start_ns, end_ns)
     n = len(in_window(t_ns, start_ns, end_ns))
     if got is None:
-        return WindowPower(None, None, 0.0, "none", tuple(channels), n)
+        return WindowPower(None, None, 0.0, "none", n)
     energy, dur = got
-    return WindowPower(energy / dur, energy, dur, "power integral (trapezoid)", tuple(channels), n)
+    return WindowPower(energy / dur, energy, dur, "power integral (trapezoid)", n)
 
 
 def energy_per_inference_mj(
