@@ -44,12 +44,17 @@ def sample_offsets_s(latency_ns: Sequence[int], elapsed_ns: int | None = None) -
     return [t * scale / 1e9 for t in accumulate(latency_ns, initial=0)][: len(latency_ns)]
 
 
+def _window(n: int) -> int:
+    """Samples in one rolling-median window over a series of n."""
+    return max(n // 20, MIN_WINDOW)
+
+
 def latency_onset(
     latency_ns: Sequence[int], elapsed_ns: int | None = None, limit: float = DRIFT_LIMIT
 ) -> tuple[float, int] | None:
     """(seconds from loop start, sample index) where the rolling median first exceeds limit x initial."""
     n = len(latency_ns)
-    w = max(n // 20, MIN_WINDOW)
+    w = _window(n)
     if n < 2 * w:
         return None
     step = max(w // 5, 1)
@@ -154,7 +159,7 @@ def analyse_sustained(
         "sustained_ips": ips[1] if ips else None,
         "loop_s": loop_s,
         "method": (
-            f"rolling median over {max(n // 20, MIN_WINDOW)} samples > {DRIFT_LIMIT:g} x the first window; "
+            f"rolling median over {_window(n)} samples > {DRIFT_LIMIT:g} x the first window; "
             "throughput of the last tenth / the first tenth of the iterations"
         ),
     }
