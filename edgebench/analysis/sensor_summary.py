@@ -76,12 +76,13 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     channels: dict[str, list[Any]] = rec.get("channels", {})
     marks = rec.get("marks", [])
     sensors = rec.get("sensors", {})
-    loop_start, loop_end = _mark(marks, "loop_start"), _mark(marks, "loop_end")
-    if loop_start is None or loop_end is None or loop_end <= loop_start:
+    marked_start, marked_end = _mark(marks, "loop_start"), _mark(marks, "loop_end")
+    if marked_start is None or marked_end is None or marked_end <= marked_start:
         loop_start, loop_end = t_ns[0], t_ns[-1]
         loop_s = sum(latency) / 1e9 if latency else (loop_end - loop_start) / 1e9
         window_note = "no loop marks: whole series"
     else:
+        loop_start, loop_end = marked_start, marked_end
         loop_s = (loop_end - loop_start) / 1e9
         window_note = "loop_start..loop_end"
     idle_start, idle_end = _mark(marks, "idle_start"), _mark(marks, "idle_end")
@@ -137,7 +138,8 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
         if isinstance(v, (int, float)) and not isinstance(v, bool)
     ]
     out["temp_max_c"] = max(temps) if temps else None
-    th = assess(windowed, {n: (s.get("meta") or {}) for n, s in sensors.items()}, latency)
+    sensors_meta = {n: (s.get("meta") or {}) for n, s in sensors.items()}
+    th = assess(windowed, sensors_meta, latency)
     out["throttled"] = th.throttled
     details["throttling"] = {
         "flags": list(th.flags),
@@ -149,9 +151,8 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     if latency and is_sustained(case):
         started = case.get("loop_started_ns")
         _add_sustained(details, analyse_sustained(
-            latency, case.get("loop_elapsed_ns"), batch, t_ns, channels,
-            {n: (s.get("meta") or {}) for n, s in sensors.items()},
-            int(started) if started is not None else _mark(marks, "loop_start"), _mark(marks, "loop_end")))
+            latency, case.get("loop_elapsed_ns"), batch, t_ns, channels, sensors_meta,
+            int(started) if started is not None else marked_start, marked_end))
     out["details"] = details
     return out
 
