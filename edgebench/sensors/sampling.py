@@ -33,6 +33,7 @@ class CaseSampling:
         self.clock_ns = clock_ns
         self._sleep = sleep
         self.marks: list[list[Any]] = []
+        self.cooldown_record: dict[str, Any] | None = None
 
     def mark(self, event: str) -> None:
         self.marks.append([event, self.clock_ns()])
@@ -89,7 +90,7 @@ class CaseSampling:
     def stop(self) -> dict[str, Any]:
         result = self.sampler.stop()
         result["marks"] = list(self.marks)
-        if getattr(self, "cooldown_record", None) is not None:
+        if self.cooldown_record is not None:
             result["cooldown"] = self.cooldown_record
         return result
 
