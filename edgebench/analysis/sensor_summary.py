@@ -9,6 +9,7 @@ from typing import Any
 from edgebench.analysis.energy import energy_per_inference_mj, in_window, window_power
 from edgebench.analysis.sustained import analyse_sustained, is_sustained
 from edgebench.analysis.throttling import assess
+from edgebench.sensors.base import is_number
 
 KEYS = ("power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled")
 
@@ -130,13 +131,7 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
 
     in_loop = in_window(t_ns, loop_start, loop_end)
     windowed = {ch: [vals[k] for k in in_loop] for ch, vals in channels.items()}
-    temps = [
-        v
-        for ch, vals in windowed.items()
-        if ch.endswith("_c")
-        for v in vals
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    ]
+    temps = [v for ch, vals in windowed.items() if ch.endswith("_c") for v in vals if is_number(v)]
     out["temp_max_c"] = max(temps) if temps else None
     sensors_meta = {n: (s.get("meta") or {}) for n, s in sensors.items()}
     th = assess(windowed, sensors_meta, latency)

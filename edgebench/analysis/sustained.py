@@ -24,6 +24,7 @@ from typing import Any
 
 from edgebench.analysis.energy import in_window
 from edgebench.analysis.throttling import DRIFT_LIMIT, trip_limits
+from edgebench.sensors.base import is_number
 from edgebench.sensors.nvml import SLOWDOWN_REASONS
 
 MIN_WINDOW = 5
@@ -77,10 +78,6 @@ def sustained_ratio(latency_ns: Sequence[int]) -> float | None:
     return first / last if first > 0 and last > 0 else None
 
 
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def sensor_onset(
     t_ns: Sequence[int],
     series: Mapping[str, Sequence[Any]],
@@ -108,14 +105,14 @@ def sensor_onset(
                     base[ch] = v
                 elif v is True and base[ch] is False:
                     signal = ch
-            elif ch == "nvml.clock_event_reasons" and _is_num(v) and int(v) & SLOWDOWN_REASONS:
+            elif ch == "nvml.clock_event_reasons" and is_number(v) and int(v) & SLOWDOWN_REASONS:
                 signal = f"{ch} 0x{int(v):x}"
-            elif ch.startswith("intel_throttle.") and ch.endswith("_count") and _is_num(v):
+            elif ch.startswith("intel_throttle.") and ch.endswith("_count") and is_number(v):
                 if ch not in base:
                     base[ch] = v
                 elif v > base[ch]:
                     signal = f"{ch} +{v - base[ch]}"
-            elif ch in limits and _is_num(v) and v >= limits[ch]:
+            elif ch in limits and is_number(v) and v >= limits[ch]:
                 signal = f"{ch} {v:g} C >= trip {limits[ch]:g} C"
             if signal is not None:
                 return (t_ns[k] - loop_start_ns) / 1e9, signal

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot
+from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot, is_number
 from edgebench.sensors.cooldown import wait_for_cooldown
 from edgebench.sensors.registry import UnknownSensorError, load_sensor
 from edgebench.sensors.sampler import Sampler
@@ -60,10 +60,10 @@ class CaseSampling:
         def read_temp_c() -> float | None:
             row = self.sampler.latest(wait_s)
             if channel:
-                values = [row.get(channel)]
+                values: list[Any] = [row.get(channel)]
             else:
                 values = [v for key, v in row.items() if key.endswith("_c")]
-            temps = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            temps = [float(v) for v in values if is_number(v)]
             return max(temps) if temps else None
 
         self.mark("cooldown_start")
