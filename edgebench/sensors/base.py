@@ -69,9 +69,8 @@ class SysRoot:
 
     def glob(self, pattern: str) -> list[str]:
         """Paths (as seen from inside the root, starting with "/") matching `pattern`, sorted."""
-        prefix = str(self.root).rstrip("/")
         hits = _glob.glob(str(self.path(pattern)))
-        return sorted("/" + h[len(prefix) :].lstrip("/") for h in hits)
+        return sorted("/" + h[len(self._prefix) :].lstrip("/") for h in hits)
 
     def read_str(self, path: str) -> str | None:
         """Stripped contents, or None when missing, unreadable, root-only or empty."""
