@@ -16,10 +16,13 @@ CPUS_GLOB = "/sys/devices/system/cpu/cpu[0-9]*/cpufreq"
 class CpufreqSensor(Sensor):
     name = "cpufreq"
 
+    def __init__(self, root=None, runner=None, options=None) -> None:
+        super().__init__(root, runner, options)
+        self._cached_cpus: list[tuple[int, str]] | None = None  # (cpu number, cpufreq dir)
+
     def _cpus(self) -> list[tuple[int, str]]:
-        cached = getattr(self, "_cached_cpus", None)
-        if cached is not None:
-            return cached
+        if self._cached_cpus is not None:
+            return self._cached_cpus
         found = []
         for d in self.root.glob(CPUS_GLOB):
             m = re.search(r"/cpu(\d+)/cpufreq$", d)

@@ -17,11 +17,14 @@ CPUS_GLOB = "/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle"
 class IntelThrottleSensor(Sensor):
     name = "intel_throttle"
 
+    def __init__(self, root=None, runner=None, options=None) -> None:
+        super().__init__(root, runner, options)
+        self._cached_layout: tuple[dict[str, str], list[str]] | None = None
+
     def _layout(self) -> tuple[dict[str, str], list[str]]:
         """(package id -> one CPU dir), [CPU dirs, one per physical core]; discovered once."""
-        cached = getattr(self, "_cached_layout", None)
-        if cached is not None:
-            return cached
+        if self._cached_layout is not None:
+            return self._cached_layout
         packages: dict[str, str] = {}
         cores: dict[tuple[str, str], str] = {}
         dirs = sorted(self.root.glob(CPUS_GLOB), key=lambda d: int(re.findall(r"/cpu(\d+)/", d)[0]))
