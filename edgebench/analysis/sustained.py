@@ -28,6 +28,7 @@ from edgebench.sensors.base import is_number
 from edgebench.sensors.nvml import SLOWDOWN_REASONS
 
 MIN_WINDOW = 5
+_SIGNAL_PREFIXES = ("rpi.", "nvml.clock_event_reasons", "intel_throttle.")
 
 
 def is_sustained(case: Mapping[str, Any]) -> bool:
@@ -91,9 +92,11 @@ def sensor_onset(
         return None
     trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
     limits = {f"thermal.{ch}": limit for ch, limit in trip_limits(trips).items()}
+    # only these channels can give a signal below: picked once, not tested again at every sample
+    watched = [(ch, values) for ch, values in series.items() if ch.startswith(_SIGNAL_PREFIXES) or ch in limits]
     base: dict[str, Any] = {}  # first in-loop value of cumulative counters and sticky bits
     for k in idx:
-        for ch, values in series.items():
+        for ch, values in watched:
             v = values[k] if k < len(values) else None
             if v is None:
                 continue
