@@ -9,7 +9,7 @@ from typing import Any
 from edgebench.analysis.energy import energy_per_inference_mj, in_window, window_power
 from edgebench.analysis.sustained import analyse_sustained, is_sustained
 from edgebench.analysis.throttling import assess
-from edgebench.sensors.base import is_number
+from edgebench.sensors.readings import is_number
 
 KEYS = ("power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled")
 

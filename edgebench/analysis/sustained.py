@@ -24,8 +24,7 @@ from typing import Any
 
 from edgebench.analysis.energy import in_window
 from edgebench.analysis.throttling import DRIFT_LIMIT, trip_limits
-from edgebench.sensors.base import is_number
-from edgebench.sensors.nvml import SLOWDOWN_REASONS
+from edgebench.sensors.readings import SLOWDOWN_REASONS, is_number
 
 MIN_WINDOW = 5
 _SIGNAL_PREFIXES = ("rpi.", "nvml.clock_event_reasons", "intel_throttle.")

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from edgebench.sensors.nvml import SLOWDOWN_REASONS, decode_clock_event_reasons
-from edgebench.sensors.rpi import THROTTLE_BITS
+from edgebench.sensors.readings import SLOWDOWN_REASONS, THROTTLE_BITS, decode_clock_event_reasons
 
 DRIFT_LIMIT = 1.10
 CLOCK_TOLERANCE = 0.95

@@ -13,7 +13,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
-from edgebench.sensors.nvml import SLOWDOWN_REASONS
+from edgebench.sensors.readings import SLOWDOWN_REASONS
 
 PHASE_MARKS = {"loop_start", "loop_end", "idle_start", "idle_end", "load_start"}
 MAX_LABEL = 60

@@ -286,8 +286,3 @@ def channel_slug(name: str) -> str:
     while "__" in out:
         out = out.replace("__", "_")
     return out.strip("_") or "unnamed"
-
-
-def is_number(value: Any) -> bool:
-    """A numeric reading: an int or a float, not a bool (a flag reads True/False, which are ints too)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -9,27 +9,7 @@ import importlib
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor
-
-# Bits verified in nvidia-ml-py 13.615.71 (see fixtures README); 0x200/0x400 from the deprecated names.
-CLOCK_EVENT_REASONS = {
-    0x1: "gpu_idle",
-    0x2: "applications_clocks_setting",
-    0x4: "sw_power_cap",
-    0x8: "hw_slowdown",
-    0x10: "sync_boost",
-    0x20: "sw_thermal_slowdown",
-    0x40: "hw_thermal_slowdown",
-    0x80: "hw_power_brake_slowdown",
-    0x100: "display_clock_setting",
-    0x200: "board_limit",
-    0x400: "reliability",
-}
-THERMAL_REASONS = 0x20 | 0x40
-SLOWDOWN_REASONS = 0x8 | 0x20 | 0x40 | 0x80
-
-
-def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
-    return tuple(name for bit, name in CLOCK_EVENT_REASONS.items() if mask & bit)
+from edgebench.sensors.readings import CLOCK_EVENT_REASONS, THERMAL_REASONS
 
 
 class NvmlSensor(Sensor):

@@ -9,25 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor, channel_slug
+from edgebench.sensors.readings import THROTTLE_BITS
 
 _TEMP = re.compile(r"^temp=(-?\d+(?:\.\d+)?)'?C", re.M)
 _CLOCK = re.compile(r"^frequency\((\d+)\)=(\d+)", re.M)
 _THROTTLED = re.compile(r"^throttled=(0x[0-9a-fA-F]+)", re.M)
 _VOLTS = re.compile(r"^volt=(\d+(?:\.\d+)?)V", re.M)
 _PMIC = re.compile(r"^\s*(\S+)_([AV])\s+(?:current|volt)\(\d+\)=(-?\d+(?:\.\d+)?)[AV]\s*$", re.M)
-
-# Official bit table (raspberrypi/documentation, get_throttled).
-THROTTLE_BITS = {
-    0: "under_voltage_now",
-    1: "arm_freq_capped_now",
-    2: "throttled_now",
-    3: "soft_temp_limit_now",
-    16: "under_voltage_occurred",
-    17: "arm_freq_capped_occurred",
-    18: "throttled_occurred",
-    19: "soft_temp_limit_occurred",
-}
-
 
 @dataclass(frozen=True)
 class Throttled:

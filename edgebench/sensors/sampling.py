@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot, is_number
+from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot
 from edgebench.sensors.cooldown import wait_for_cooldown
+from edgebench.sensors.readings import is_number
 from edgebench.sensors.registry import UnknownSensorError, load_sensor
 from edgebench.sensors.sampler import Sampler
 

@@ -9,8 +9,9 @@ import pytest
 
 from edgebench.sensors.base import ReplayRunner, recorded_lines
 from edgebench.sensors.nvidia_smi import NvidiaSmiSensor, parse_nvidia_smi_csv, smi_channels
-from edgebench.sensors.nvml import NvmlSensor, decode_clock_event_reasons
+from edgebench.sensors.nvml import NvmlSensor
 from edgebench.sensors.nvpmodel import PowerMode, parse_nvpmodel_all, parse_nvpmodel_q
+from edgebench.sensors.readings import decode_clock_event_reasons
 from edgebench.sensors.rpi import (
     PmicRail,
     RpiSensor,
