@@ -2,12 +2,19 @@
 
 Pure functions over the raw case: latencies (always there) and, where sampled, the sensor series.
 
-- time to throttle: the first moment after loop start at which a throttle signal appears. From the latency
-  series: the rolling median over windows of ``w = max(n // 20, 5)`` samples (stepping ``max(w // 5, 1)``)
-  first exceeds DRIFT_LIMIT x the median of the first window; the onset is the window's middle sample (a
-  window's median turns once half of it is slow). From the sensors: the first sample in the loop with an
-  explicit flag (Pi ``*_now`` bits or a sticky bit turning on, NVML slowdown reasons, an Intel throttle
-  counter increase) or a temperature at its lowest passive/hot/critical trip point. The earlier one wins.
+- time to throttle: the onset of a SUSTAINED slowdown or throttle signal after loop start. A change counts only
+  when it lasts: it holds for at least SUSTAIN_WINDOWS (3) window lengths after its onset, a window being a
+  twentieth of the loop, or, when it starts later than that before the end, from its onset to the end of the
+  loop. So a 1 s bump in a 20 s loop (under 3 s) is ignored, and the time is that of the slowdown that stayed.
+  From the latency series: the rolling median over windows of ``w = max(n // 20, 5)`` samples (stepping
+  ``max(w // 5, 1)``) exceeds DRIFT_LIMIT x the median of the first window, for every window starting within
+  3w samples of the onset (or every later window); the onset is the middle sample of the first window, to the
+  sample, whose median is above the limit (a window's median turns once half of it is slow).
+  From the sensors: the first in-loop sample of a signal that is on at every sample until 3/20 of the loop
+  later (or until the loop's end): a Pi ``*_now`` bit, an NVML slowdown reason, a temperature at its lowest
+  passive/hot/critical trip point. Cumulative signals (a Pi
+  sticky ``*_occurred`` bit turning on, an Intel throttle counter increase) cannot say how long the throttling
+  lasted: they count from their first event. The earlier of the latency and sensor onsets wins.
 - sustained ratio: throughput over the last tenth of the iterations over throughput over the first tenth
   (equal counts, so mean(first tenth latency) / mean(last tenth latency)); < 1 means it slowed down.
 
@@ -27,6 +34,9 @@ from edgebench.analysis.throttling import DRIFT_LIMIT, trip_limits
 from edgebench.sensors.readings import SLOWDOWN_REASONS, is_number
 
 MIN_WINDOW = 5
+WINDOWS_PER_LOOP = 20
+#: a throttle signal counts only when it lasts this many window lengths (or until the loop ends)
+SUSTAIN_WINDOWS = 3
 _SIGNAL_PREFIXES = ("rpi.", "nvml.clock_event_reasons", "intel_throttle.")
 
 
@@ -47,13 +57,23 @@ def sample_offsets_s(latency_ns: Sequence[int], elapsed_ns: int | None = None) -
 
 def _window(n: int) -> int:
     """Samples in one rolling-median window over a series of n."""
-    return max(n // 20, MIN_WINDOW)
+    return max(n // WINDOWS_PER_LOOP, MIN_WINDOW)
+
+
+def first_sustained(above: Sequence[bool], run: int) -> int | None:
+    """Index of the first True that is followed by True at the next ``run - 1`` positions, or by True up to the
+    end of ``above`` when fewer remain: the start of a change that lasts."""
+    for j, on in enumerate(above):
+        if on and all(above[j : j + run]):
+            return j
+    return None
 
 
 def latency_onset(
     latency_ns: Sequence[int], elapsed_ns: int | None = None, limit: float = DRIFT_LIMIT
 ) -> tuple[float, int] | None:
-    """(seconds from loop start, sample index) where the rolling median first exceeds limit x initial."""
+    """(seconds from loop start, sample index) where the rolling median exceeds limit x initial and stays
+    above it for SUSTAIN_WINDOWS window lengths (or to the end): see the module docstring."""
     n = len(latency_ns)
     w = _window(n)
     if n < 2 * w:
@@ -62,11 +82,16 @@ def latency_onset(
     initial = median(latency_ns[:w])
     if initial <= 0:
         return None
-    for i in range(step, n - w + 1, step):
-        if median(latency_ns[i : i + w]) > limit * initial:
-            onset = i + w // 2
-            return sample_offsets_s(latency_ns, elapsed_ns)[onset], onset
-    return None
+    starts = range(step, n - w + 1, step)
+    above = [median(latency_ns[i : i + w]) > limit * initial for i in starts]
+    j = first_sustained(above, SUSTAIN_WINDOWS * w // step + 1)
+    if j is None:
+        return None
+    # to the sample: the first window between the last one below the limit and this one that is above it
+    first = next(i for i in range(max(starts[j] - step + 1, 1), starts[j] + 1)
+                 if median(latency_ns[i : i + w]) > limit * initial)
+    onset = first + w // 2
+    return sample_offsets_s(latency_ns, elapsed_ns)[onset], onset
 
 
 def sustained_ratio(latency_ns: Sequence[int]) -> float | None:
@@ -85,39 +110,70 @@ def sensor_onset(
     loop_start_ns: int,
     loop_end_ns: int | None = None,
 ) -> tuple[float, str] | None:
-    """(seconds from loop start, signal) of the first in-loop sample showing an explicit throttle signal."""
+    """(seconds from loop start, signal) of the first in-loop sample of an explicit throttle signal that lasts
+    (see the module docstring)."""
     idx = in_window(t_ns, loop_start_ns, loop_end_ns)
     if not idx:
         return None
+    end_ns = loop_end_ns if loop_end_ns is not None else t_ns[idx[-1]]
+    span_ns = (end_ns - loop_start_ns) * SUSTAIN_WINDOWS / WINDOWS_PER_LOOP
     trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
     limits = {f"thermal.{ch}": limit for ch, limit in trip_limits(trips).items()}
-    # only these channels can give a signal below: picked once, not tested again at every sample
+    # only these channels can give a signal: picked once, not tested again at every sample
     watched = [(ch, values) for ch, values in series.items() if ch.startswith(_SIGNAL_PREFIXES) or ch in limits]
-    base: dict[str, Any] = {}  # first in-loop value of cumulative counters and sticky bits
-    for k in idx:
-        for ch, values in watched:
-            v = values[k] if k < len(values) else None
-            if v is None:
-                continue
-            signal = None
-            if ch.startswith("rpi.") and ch.endswith("_now") and v is True:
-                signal = ch
-            elif ch.startswith("rpi.") and ch.endswith("_occurred"):
-                if ch not in base:
-                    base[ch] = v
-                elif v is True and base[ch] is False:
-                    signal = ch
-            elif ch == "nvml.clock_event_reasons" and is_number(v) and int(v) & SLOWDOWN_REASONS:
-                signal = f"{ch} 0x{int(v):x}"
-            elif ch.startswith("intel_throttle.") and ch.endswith("_count") and is_number(v):
-                if ch not in base:
-                    base[ch] = v
-                elif v > base[ch]:
-                    signal = f"{ch} +{v - base[ch]}"
-            elif ch in limits and is_number(v) and v >= limits[ch]:
-                signal = f"{ch} {v:g} C >= trip {limits[ch]:g} C"
-            if signal is not None:
-                return (t_ns[k] - loop_start_ns) / 1e9, signal
+    best: tuple[float, str] | None = None
+    for ch, values in watched:
+        signals = _signal_series(ch, [values[k] if k < len(values) else None for k in idx], limits.get(ch))
+        found = _lasting(idx, t_ns, signals, span_ns)
+        if found is not None:
+            onset_s = (t_ns[idx[found]] - loop_start_ns) / 1e9
+            if best is None or onset_s < best[0]:
+                best = (onset_s, signals[found] or ch)
+    return best
+
+
+def _signal_series(ch: str, values: Sequence[Any], trip_c: float | None) -> list[str | None]:
+    """Per in-loop sample: the signal's description when the channel shows throttling there, else None.
+    Missing readings (None) read as "no signal". Cumulative signals stay on from their first event."""
+    out: list[str | None] = []
+    base: Any = None  # first value of a cumulative counter or sticky bit
+    fired: str | None = None
+    for v in values:
+        signal = None
+        if ch.startswith("rpi.") and ch.endswith("_now"):
+            signal = ch if v is True else None
+        elif ch.startswith("rpi.") and ch.endswith("_occurred"):
+            if base is None and v is not None:
+                base = v
+            elif fired is None and v is True and base is False:
+                fired = ch
+            signal = fired
+        elif ch == "nvml.clock_event_reasons":
+            signal = f"{ch} 0x{int(v):x}" if is_number(v) and int(v) & SLOWDOWN_REASONS else None
+        elif ch.startswith("intel_throttle.") and ch.endswith("_count"):
+            if base is None and is_number(v):
+                base = v
+            elif fired is None and is_number(v) and v > base:
+                fired = f"{ch} +{v - base}"
+            signal = fired
+        elif trip_c is not None and is_number(v) and v >= trip_c:
+            signal = f"{ch} {v:g} C >= trip {trip_c:g} C"
+        out.append(signal)
+    return out
+
+
+def _lasting(idx: Sequence[int], t_ns: Sequence[int], signals: Sequence[str | None], span_ns: float) -> int | None:
+    """Position (in idx) of the first sample whose signal is on at every sample up to the first one at least
+    ``span_ns`` later, or up to the last sample when the loop ends sooner."""
+    for j, signal in enumerate(signals):
+        if signal is None:
+            continue
+        horizon = t_ns[idx[j]] + span_ns
+        k = j
+        while signals[k] is not None and t_ns[idx[k]] < horizon and k + 1 < len(signals):
+            k += 1
+        if signals[k] is not None:
+            return j
     return None
 
 
@@ -158,7 +214,8 @@ def analyse_sustained(
         "sustained_ips": ips[1] if ips else None,
         "loop_s": loop_s,
         "method": (
-            f"rolling median over {_window(n)} samples > {DRIFT_LIMIT:g} x the first window; "
-            "throughput of the last tenth / the first tenth of the iterations"
+            f"onset of a sustained slowdown: rolling median over {_window(n)} samples > {DRIFT_LIMIT:g} x the "
+            f"first window for {SUSTAIN_WINDOWS} windows in a row (or to the end), or a throttle signal that "
+            f"lasts as long; throughput of the last tenth / the first tenth of the iterations"
         ),
     }

@@ -73,10 +73,48 @@ def test_sensor_onset_explicit_flags_and_trip_points():
            "rpi.soft_temp_limit_occurred": [False, False, False, False, False, True],
            "rpi.throttled_now": [True, False, False, False, False, False]}
     assert sensor_onset(T, rpi, {}, loop_start) == (pytest.approx(0.35), "rpi.soft_temp_limit_occurred")
-    nvml = {"nvml.clock_event_reasons": [0, 0, 0x4, 0x4, 0x24, 0x1]}  # sw_power_cap alone is no throttle
+    nvml = {"nvml.clock_event_reasons": [0, 0, 0x4, 0x4, 0x24, 0x20]}  # sw_power_cap alone is no throttle
     assert sensor_onset(T, nvml, {}, loop_start) == (pytest.approx(0.25), "nvml.clock_event_reasons 0x24")
     assert sensor_onset(T, nvml, {}, loop_start, loop_end_ns=350 * MS) is None
     assert sensor_onset(T, {"psutil.cpu_pct": [1.0] * 6}, {}, loop_start) is None
+
+
+def series_ns(spans):
+    """Latencies for (seconds, ms per inference) spans, back to back."""
+    out = []
+    for dur_s, lat_ms in spans:
+        out += [int(lat_ms * MS)] * int(round(dur_s * 1000 / lat_ms))
+    return out
+
+
+def test_latency_onset_is_the_sustained_change_not_the_first_bump():
+    # the two reported series: a brief slowdown early, then the real one
+    # (1) no sensor signal; a 0.8 s slowdown at 0.6 s, then 2x from 9.54 s to the end (16 s): it said 0.73 s
+    early = series_ns([(0.6, 1.0), (0.8, 2.0), (9.54 - 1.4, 1.0), (6.0, 2.0)])
+    assert latency_onset(early)[0] == pytest.approx(9.54, abs=0.01)
+    # (2) a 1 s bump at 3 s before a 2x step at 12.2 s: it said 3.03 s
+    bump = series_ns([(3.0, 1.0), (1.0, 2.0), (8.2, 1.0), (6.0, 2.0)])
+    assert latency_onset(bump)[0] == pytest.approx(12.2, abs=0.01)
+    out = analyse_sustained(bump)
+    assert out["time_to_throttle_s"] == pytest.approx(12.2, abs=0.01)
+    assert "3 windows" in out["method"] and "to the end" in out["method"]
+    # a bump and nothing after it: no throttling at all
+    assert latency_onset(series_ns([(3.0, 1.0), (1.0, 2.0), (14.0, 1.0)])) is None
+    # a slowdown in the last windows that lasts to the end still counts
+    late = series_ns([(19.0, 1.0), (1.0, 2.0)])
+    assert latency_onset(late)[0] == pytest.approx(19.0, abs=0.01)
+
+
+def test_sensor_onset_ignores_a_brief_signal():
+    # 100 ms samples over a 20 s loop: over the trip for 1 s at 3 s, then from 12.2 s to the end
+    t = [k * 100 * MS for k in range(201)]
+    temps = [96.0 if 30 <= k < 40 or k >= 122 else 80.0 for k in range(201)]
+    meta = {"thermal": {"trip_points_c": {"cpu_c": [[95.0, "passive"]]}}}
+    assert sensor_onset(t, {"thermal.cpu_c": temps}, meta, 0)[0] == pytest.approx(12.2)
+    nvml = [0x20 if 30 <= k < 40 or k >= 122 else 0 for k in range(201)]
+    assert sensor_onset(t, {"nvml.clock_event_reasons": nvml}, {}, 0)[0] == pytest.approx(12.2)
+    brief = [0x20 if 30 <= k < 40 else 0 for k in range(201)]
+    assert sensor_onset(t, {"nvml.clock_event_reasons": brief}, {}, 0) is None
 
 
 def test_is_sustained():
