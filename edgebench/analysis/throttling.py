@@ -85,10 +85,12 @@ def below_max_fraction(cur: Sequence[float | None], max_: Sequence[float | None]
 
 
 def trip_limits(trips: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, float]:
-    """Channel -> its lowest passive/hot/critical trip point; channels with none of those are left out."""
+    """Channel -> its lowest passive/hot/critical trip point; channels with none of those are left out. A trip
+    at or below 0 C is a disabled one (x86_pkg_temp's unset thresholds read 0), not a trip: records stored
+    before the sensor dropped them still hold them."""
     out = {}
     for ch, points in trips.items():
-        limits = [float(t) for t, kind in points if kind in TRIP_KINDS]
+        limits = [float(t) for t, kind in points if kind in TRIP_KINDS and float(t) > 0]
         if limits:
             out[ch] = min(limits)
     return out
@@ -145,8 +147,8 @@ def assess(
                     flags.append(f"intel {ch.split('.', 1)[1]} +{inc}")
 
     trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
-    if trips:
-        temps = {ch: series.get(f"thermal.{ch}", ()) for ch in trips}
+    if trip_limits(trips):
+        temps = {ch: series.get(f"thermal.{ch}", ()) for ch in trip_limits(trips)}
         if any(v is not None for vals in temps.values() for v in vals):
             signals.append("thermal trip points")
             flags += [f"thermal {c}" for c in trip_crossings(temps, trips)]

@@ -1,7 +1,9 @@
 """Thermal zones: /sys/class/thermal/thermal_zone*/{type,temp,trip_point_N_*}, temps in milli-degC.
 
 Zones are matched by `type`, never by index. A zone that reads empty or fails (offline, BPMP error) is None.
-PMIC-Die zones report a fixed placeholder (100 C on a Nano) and are skipped.
+PMIC-Die zones report a fixed placeholder (100 C on a Nano) and are skipped. A trip point at or below 0 C is
+disabled (x86_pkg_temp publishes its programmable thresholds as passive trips reading 0 until they are set), not
+a 0 C trip: it is left out.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class ThermalSensor(Sensor):
                 idx = re.search(r"trip_point_(\d+)_temp$", tpath)
                 temp = parse_millidegrees(self.root.read_str(tpath))
                 kind = self.root.read_str(f"{zdir}/trip_point_{idx.group(1)}_type") if idx else None
-                if temp is not None and kind is not None:
+                if temp is not None and temp > 0 and kind is not None:
                     points.append(TripPoint(temp, kind))
             out[ch] = points
         return out

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from edgebench.analysis.energy import counter_delta
+from edgebench.analysis.throttling import assess, trip_limits
 from edgebench.sensors.base import ReplayRunner, RootOnlyError, SysRoot
 from edgebench.sensors.cpufreq import CpufreqSensor
 from edgebench.sensors.hwmon import HwmonSensor
@@ -220,3 +221,20 @@ def test_missing_everything_gives_reasons(tmp_path):
     ):
         reason = cls(root, NO_TOOLS).available()
         assert reason is not None and reason.startswith("missing file"), (cls, reason)
+
+
+def test_a_trip_point_of_zero_is_disabled_not_a_0_c_trip(tmp_path):
+    # x86_pkg_temp publishes its two programmable thresholds as passive trips reading 0 until someone sets them
+    build_intel_rapl(tmp_path)
+    zone = "/sys/class/thermal/thermal_zone0"
+    write(tmp_path, f"{zone}/trip_point_1_temp", 0)
+    write(tmp_path, f"{zone}/trip_point_1_type", "passive")
+    write(tmp_path, f"{zone}/trip_point_2_temp", -274000)  # and a negative one: not a real temperature either
+    write(tmp_path, f"{zone}/trip_point_2_type", "passive")
+    meta = ThermalSensor(SysRoot(tmp_path), NO_TOOLS).meta()
+    assert meta["trip_points_c"] == {"x86_pkg_temp_c": [[100.0, "passive"]]}
+    # a record stored before the fix still holds the 0 C trip: the analysis ignores it too
+    stored = {"thermal": {"trip_points_c": {"x86_pkg_temp_c": [[0.0, "passive"], [0.0, "passive"]]}}}
+    th = assess({"thermal.x86_pkg_temp_c": [52.0, 53.0]}, stored, [1_000_000] * 20)
+    assert th.throttled is None and not th.flags
+    assert trip_limits({"cpu_c": [[0.0, "passive"], [-5.0, "hot"], [95.0, "passive"]]}) == {"cpu_c": 95.0}
