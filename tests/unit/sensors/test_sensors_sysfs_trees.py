@@ -238,3 +238,56 @@ def test_a_trip_point_of_zero_is_disabled_not_a_0_c_trip(tmp_path):
     th = assess({"thermal.x86_pkg_temp_c": [52.0, 53.0]}, stored, [1_000_000] * 20)
     assert th.throttled is None and not th.flags
     assert trip_limits({"cpu_c": [[0.0, "passive"], [-5.0, "hot"], [95.0, "passive"]]}) == {"cpu_c": 95.0}
+
+
+def link_class_hwmon(root, device_hwmon: str) -> None:
+    """As the kernel lays it out: /sys/class/hwmon/hwmonN -> the device's hwmon dir, whose `device` link
+    points at the device (an i2c address such as 1-0040, an ACPI id)."""
+    hdir = root / device_hwmon.lstrip("/")
+    (hdir / "device").symlink_to(hdir.parent.parent, target_is_directory=True)
+    cls = root / "sys/class/hwmon"
+    cls.mkdir(parents=True, exist_ok=True)
+    (cls / hdir.name).symlink_to(hdir, target_is_directory=True)
+
+
+def test_hwmon_reads_power_meters_that_publish_only_an_average(tmp_path):
+    # drivers/hwmon/acpi_power_meter.c: power1_average in uW, no power1_input (most servers' system meter)
+    meter = "/sys/devices/LNXSYSTM:00/device:00/ACPI000D:00/hwmon/hwmon1"
+    write(tmp_path, f"{meter}/name", "power_meter")
+    write(tmp_path, f"{meter}/power1_average", 187500000)
+    write(tmp_path, f"{meter}/power1_average_interval", 1000)
+    link_class_hwmon(tmp_path, meter)
+    # a meter with both: the instant value and the chip's own average
+    both = "/sys/devices/platform/ina2xx/hwmon/hwmon2"
+    write(tmp_path, f"{both}/name", "ina226")
+    write(tmp_path, f"{both}/power1_input", 2500000)
+    write(tmp_path, f"{both}/power1_average", 2400000)
+    link_class_hwmon(tmp_path, both)
+    s = HwmonSensor(SysRoot(tmp_path), NO_TOOLS)
+    assert s.read() == {"power_meter_power1_avg_mw": 187500.0,
+                        "ina226_power1_mw": 2500.0, "ina226_power1_avg_mw": 2400.0}
+
+
+def test_hwmon_ina3221_units_and_names_with_two_chips(tmp_path):
+    # AGX Orin: two INA3221 at 1-0040 and 1-0041 (drivers/hwmon/ina3221.c: in[123] bus mV, curr[123] mA,
+    # in[456] shunt uV, in7 the sum of shunt voltages in uV; labels only on in[123])
+    build_orin_jp5(tmp_path, board="agx")
+    first = "/sys/bus/i2c/drivers/ina3221/1-0040/hwmon/hwmon3"
+    second = "/sys/bus/i2c/drivers/ina3221/1-0041/hwmon/hwmon4"
+    for d in (first, second):
+        write(tmp_path, f"{d}/name", "ina3221")
+        link_class_hwmon(tmp_path, d)
+    write(tmp_path, f"{first}/in4_input", 4800)  # uV across the VDD_GPU_SOC shunt
+    write(tmp_path, f"{first}/in7_input", 13660)
+    write(tmp_path, f"{first}/in7_label", "sum of shunt voltages")
+    reading = HwmonSensor(SysRoot(tmp_path), NO_TOOLS).read()
+    assert reading == {
+        "ina3221_1_0040_vdd_gpu_soc_mv": 5000, "ina3221_1_0040_vdd_cpu_cv_mv": 5000,
+        "ina3221_1_0040_vin_sys_5v0_mv": 5000,
+        "ina3221_1_0040_vdd_gpu_soc_ma": 480, "ina3221_1_0040_vdd_cpu_cv_ma": 80,
+        "ina3221_1_0040_vin_sys_5v0_ma": 806,
+        "ina3221_1_0040_vdd_gpu_soc_shunt_uv": 4800,
+        "ina3221_1_0040_sum_of_shunt_voltages_uv": 13660,
+        # the second chip: its NC inputs left out, its one rail named by its label, not "curr2_2"
+        "ina3221_1_0041_vddq_vdd2_1v8ao_mv": 5000, "ina3221_1_0041_vddq_vdd2_1v8ao_ma": 60,
+    }
