@@ -129,6 +129,10 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     else:
         details["energy"] = {"reason": "no power or energy channel with readings"}
 
+    errors = sensor_errors(rec.get("errors") or [], loop_start)
+    if errors:
+        details["sensor_errors"] = errors
+
     in_loop = in_window(t_ns, loop_start, loop_end)
     windowed = {ch: [vals[k] for k in in_loop] for ch, vals in channels.items()}
     temps = [v for ch, vals in windowed.items() if ch.endswith("_c") for v in vals if is_number(v)]
@@ -149,6 +153,25 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
             latency, case.get("loop_elapsed_ns"), batch, t_ns, channels, sensors_meta,
             int(started) if started is not None else marked_start, marked_end))
     out["details"] = details
+    return out
+
+
+def sensor_errors(errors: Sequence[Mapping[str, Any]], loop_start_ns: int) -> dict[str, dict[str, Any]]:
+    """Per sensor that failed to read: how many ticks failed, the first error and when (s from loop start,
+    negative before it). A tool that died reads None from then on: this says why its channels have a gap."""
+    out: dict[str, dict[str, Any]] = {}
+    for e in errors:
+        if "dropped_errors" in e:  # the sampler keeps the first errors of a sensor and counts the rest
+            for name, dropped in (e["dropped_errors"] or {}).items():
+                if name in out:
+                    out[name]["count"] += int(dropped)
+            continue
+        name = str(e.get("sensor"))
+        if name not in out:
+            t = e.get("t_ns")
+            out[name] = {"count": 0, "first": e.get("error"),
+                         "first_s": (int(t) - loop_start_ns) / 1e9 if t is not None else None}
+        out[name]["count"] += 1
     return out
 
 

@@ -78,6 +78,14 @@ def _missing_expected(
     return missing
 
 
+def _has_spoken(sensor: Any) -> bool:
+    """A streaming sensor has a first reading, or has stopped (its read() then says why, at the first sample)."""
+    try:
+        return bool(sensor.read())
+    except Exception:  # noqa: BLE001 - reported by the sampling loop below
+        return True
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".")
@@ -143,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
 
     streaming = [s for s in sensors if s.streaming]
     deadline = time.monotonic() + STREAM_WAIT_S + interval_ms / 1000.0
-    while streaming and time.monotonic() < deadline and not all(s.read() for s in streaming):
+    while streaming and time.monotonic() < deadline and not all(_has_spoken(s) for s in streaming):
         time.sleep(0.02)
 
     samples = 1 if not args.duration else max(1, int(args.duration * 1000 // interval_ms))

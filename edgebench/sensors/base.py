@@ -10,6 +10,7 @@ import glob as _glob
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -103,9 +104,14 @@ class SysRoot:
 
 
 class LineStream(Protocol):
+    """Lines of a tool that keeps printing. The iteration ends when the tool stops (or close() is called);
+    ``end_reason()`` then says why, e.g. "exited with status 1: <its last stderr line>"."""
+
     def __iter__(self) -> Iterator[str]: ...
 
     def close(self) -> None: ...
+
+    def end_reason(self) -> str: ...
 
 
 class CommandRunner(Protocol):
@@ -118,11 +124,14 @@ class CommandRunner(Protocol):
 
 class _ProcessStream:
     def __init__(self, argv: list[str]) -> None:
+        # stderr goes to a file, not a pipe: nobody reads it while the tool runs, and a full pipe would block it
+        self._stderr = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(
-                argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1
+                argv, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1
             )
         except FileNotFoundError as exc:
+            self._stderr.close()
             raise CommandNotFoundError(f"command not found: {argv[0]}") from exc
 
     def __iter__(self) -> Iterator[str]:
@@ -140,6 +149,21 @@ class _ProcessStream:
                 self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+        self._stderr.close()
+
+    def end_reason(self) -> str:
+        """How the tool ended: its exit status (or signal) and the last line it wrote to stderr."""
+        try:
+            code = self._proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "closed its output but is still running"
+        how = f"exited with status {code}" if code >= 0 else f"killed by signal {-code}"
+        try:
+            self._stderr.seek(0)
+            last = self._stderr.read().decode("utf-8", errors="replace").strip().splitlines()
+        except (OSError, ValueError):  # closed meanwhile
+            last = []
+        return f"{how}: {last[-1]}" if last else how
 
 
 class SubprocessRunner:
@@ -193,6 +217,9 @@ class _ReplayStream:
 
     def close(self) -> None:
         self._closed.set()
+
+    def end_reason(self) -> str:
+        return f"the recording ended ({len(self._lines)} lines)"
 
 
 class ReplayRunner:

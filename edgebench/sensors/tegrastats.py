@@ -235,6 +235,10 @@ def tegrastats_channels(stats: TegraStats, total_rail: str | None = None) -> tup
 class TegrastatsSensor(Sensor):
     """Runs `tegrastats --interval MS` as a stream on a background thread; read() returns the latest line.
 
+    A tool that stops (it exited, was killed, its recording ended) is not a device that stopped changing:
+    from then on read() raises, saying how it ended, so the sampler records an error and a gap (None) on
+    its channels instead of the last line as if it were live.
+
     options: interval_ms (default 1000), total_rail (profile's total rail name or "sum").
     """
 
@@ -248,6 +252,7 @@ class TegrastatsSensor(Sensor):
         self._lock = threading.Lock()
         self._stream: LineStream | None = None
         self._thread: threading.Thread | None = None
+        self._closing = False
         self.lines_seen = 0
         self.error: str | None = None
 
@@ -273,9 +278,16 @@ class TegrastatsSensor(Sensor):
                     self._latest, self._total_source = channels, source
                     self.lines_seen += 1
         except Exception as exc:  # noqa: BLE001 - surfaced through read()
-            self.error = f"tegrastats stream failed: {exc}"
+            self.error = f"tegrastats stream failed after {self.lines_seen} line(s): {exc}"
+            return
+        if not self._closing:
+            ended = getattr(self._stream, "end_reason", None)
+            reason = ended() if ended is not None else "its output ended"
+            self.error = f"tegrastats stopped after {self.lines_seen} line(s): {reason}"
 
     def read(self) -> Reading:
+        if self.error is not None:
+            raise RuntimeError(self.error)
         with self._lock:
             return dict(self._latest)
 
@@ -283,6 +295,7 @@ class TegrastatsSensor(Sensor):
         return {"total_source": self._total_source, "period_ms": int(self.options.get("interval_ms", 1000))}
 
     def close(self) -> None:
+        self._closing = True
         if self._stream is not None:
             self._stream.close()
         if self._thread is not None:

@@ -93,7 +93,10 @@ def test_probe_worker_and_system_run_on_the_oldest_python(py38: str, agent: Path
     assert result["inputs"][0]["shape"] == [2, 1]
     assert result["peak_rss_bytes"] > 0
     recorded = result["sensors"]
-    assert recorded["errors"] == [] and set(recorded["sensors"]) >= {"jetson_power", "psutil", "tegrastats"}
+    # the 4 recorded lines last 200 ms of the case: then tegrastats reads as stopped, not as its last line
+    assert {e["sensor"] for e in recorded["errors"]} <= {"tegrastats"}
+    assert all("the recording ended (4 lines)" in e["error"] for e in recorded["errors"])
+    assert set(recorded["sensors"]) >= {"jetson_power", "psutil", "tegrastats"}
     assert all(recorded["sensors"][name]["available"] for name in ("jetson_power", "thermal", "psutil"))
     channels = recorded["channels"]
     assert set(channels["jetson_power.total_mw"]) == {4914.768}  # VDD_IN: 5168 mV x 951 mA, every sample

@@ -445,3 +445,65 @@ def test_jetpack7_three_power_values_and_thor_gpu():
     ch, source = tegrastats_channels(s)
     assert (ch["total_mw"], source) == (30000.0, "rail VIN")
     assert ch["gpu_load_pct"] is None and ch["gpu_mhz"] == 1575
+
+
+DYING_TEGRASTATS = """#!{python}
+# stands in for tegrastats: prints recorded lines, then dies as a tool does when its device goes away
+import os, sys, time
+lines = [ln for ln in open({recording!r}).read().splitlines() if ln.strip() and not ln.startswith("#")]
+for line in lines[:3]:
+    print(line, flush=True)
+deadline = time.monotonic() + 20
+while not os.path.exists({die_when!r}) and time.monotonic() < deadline:
+    time.sleep(0.01)
+sys.stderr.write("Failed to open /sys/bus/i2c/drivers/ina3221x: No such device\\n")
+sys.exit(2)
+"""
+
+
+def test_a_tegrastats_process_that_dies_is_an_error_on_its_channels_not_a_stale_value(tmp_path, monkeypatch):
+    import os
+    import sys
+    import time
+
+    from edgebench.analysis.sensor_summary import summarize_sensors
+    from edgebench.sensors.base import SubprocessRunner, SysRoot
+    from edgebench.sensors.sampler import Sampler
+    from edgebench.sensors.tegrastats import TegrastatsSensor
+
+    tool = tmp_path / "bin" / "tegrastats"
+    tool.parent.mkdir()
+    die_when = tmp_path / "die"
+    tool.write_text(DYING_TEGRASTATS.format(python=sys.executable, die_when=str(die_when),
+                                            recording=str(fixture("tegrastats_nano_jp4.txt"))))
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
+    sensor = TegrastatsSensor(SysRoot(tmp_path), SubprocessRunner(), {"interval_ms": 100})
+    sensor.name = "tegrastats"
+    clock = iter(range(0, 10**10, 100_000_000))
+    sampler = Sampler([sensor], 0.1, clock_ns=lambda: next(clock))
+    sampler._open()
+    deadline = time.monotonic() + 20
+    while sensor.lines_seen < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sampler.tick()
+    sampler.tick()  # alive: its last line (POM_5V_IN 2132)
+    die_when.touch()
+    assert sensor._thread is not None
+    sensor._thread.join(timeout=20)  # the tool has exited
+    for _ in range(4):
+        sampler.tick()
+    out = sampler.stop()
+    # the last line it printed is not reported as live: the channels read None, and each tick says why
+    assert out["channels"]["tegrastats.total_mw"] == [2132.0, 2132.0, None, None, None, None]
+    errors = [e["error"] for e in out["errors"] if e.get("sensor") == "tegrastats"]
+    assert len(errors) == 4
+    assert errors[0] == ("RuntimeError: tegrastats stopped after 3 line(s): exited with status 2: "
+                         "Failed to open /sys/bus/i2c/drivers/ina3221x: No such device")
+    # the summary of the case says so
+    case = {"latency_ns": [1_000_000] * 20, "iterations": 20,
+            "sensors": {**out, "marks": [["loop_start", 0], ["loop_end", 500_000_000]]}}
+    summary = summarize_sensors(case)["details"]["sensor_errors"]
+    assert summary["tegrastats"]["count"] == 4
+    assert "exited with status 2" in summary["tegrastats"]["first"]
+    assert summary["tegrastats"]["first_s"] == pytest.approx(0.2)  # 0.2 s after the loop started
