@@ -129,6 +129,9 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     else:
         details["energy"] = {"reason": "no power or energy channel with readings"}
 
+    cooldown = rec.get("cooldown") or {}
+    if cooldown.get("note"):  # it could not cool down (no temperature): the figures came from a warm device
+        details["cooldown"] = f"{cooldown.get('outcome')}: {cooldown['note']}"
     errors = sensor_errors(rec.get("errors") or [], loop_start)
     if errors:
         details["sensor_errors"] = errors

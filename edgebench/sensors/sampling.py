@@ -19,6 +19,7 @@ from edgebench.sensors.registry import UnknownSensorError, load_sensor
 from edgebench.sensors.sampler import Sampler
 
 DEFAULT_PERIOD_MS = 100
+COOLDOWN_POLL_S = 2.0
 
 
 class CaseSampling:
@@ -82,8 +83,25 @@ class CaseSampling:
                     "known_channels": sorted(k for k in first if k.endswith("_c")),
                 }
                 return self.cooldown_record
+        else:
+            running = self.sampler.live_sensors()
+            silent = [s.name for s in running if not any(k.startswith(s.name + ".") for k in first)]
+            if not any(k.endswith("_c") for k in first) and not silent:
+                self.mark("cooldown_end")
+                names = ", ".join(s.name for s in running) or "none"
+                self.cooldown_record = {
+                    "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
+                    "timeout_s": rule.get("timeout_s"), "channel": None, "waited_s": 0.0, "polls": 1,
+                    "outcome": "no_temperature", "start_temp_c": None, "end_temp_c": None,
+                    "note": f"no temperature to wait on: none of the sampled sensors ({names}) has a *_c "
+                            f"channel; add `thermal` to the profile's [sensors] or name [cooldown] channel. "
+                            f"The case ran without cooling down",
+                }
+                return self.cooldown_record
+        # a stream that has not printed yet may still bring a temperature: two polls' grace, not the timeout
         outcome = wait_for_cooldown(read_temp_c, rule.get("max_temp_c"), rule.get("stable_delta_c"),
-                                    float(rule.get("timeout_s") or 0.0), self._sleep, time.monotonic)
+                                    float(rule.get("timeout_s") or 0.0), self._sleep, time.monotonic,
+                                    no_temperature_grace_s=2 * COOLDOWN_POLL_S + wait_s)
         self.mark("cooldown_end")
         self.cooldown_record = outcome
         return outcome

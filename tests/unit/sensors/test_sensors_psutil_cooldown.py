@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from edgebench.sensors.base import Sensor
+from edgebench.sensors.cooldown import wait_for_cooldown
 from edgebench.sensors.sampler import Sampler
 from edgebench.sensors.sampling import CaseSampling, start_case_sampling
 
@@ -102,3 +103,39 @@ def test_a_sensor_may_read_its_own_root(tmp_path):
     spec["options"] = {}  # psutil refuses a copied tree: it reads the live /proc
     out = start_case_sampling(spec, time.perf_counter_ns).stop()
     assert out["sensors"]["psutil"]["available"] is False
+
+
+class NoTemps(Temps):
+    name = "load"
+
+    def read(self):
+        self.reads += 1
+        return {"cpu_pct": 12.0}
+
+
+def test_cooldown_without_any_temperature_fails_fast_with_a_note():
+    # the reported case: psutil only (no *_c channel) and a [cooldown] of 300 s: it waited 300 s before every case
+    sampler = Sampler([NoTemps([0.0])], 0.1)
+    sampler._open()
+    sampler.tick()
+    slept = []
+
+    def sleep(s):
+        slept.append(s)
+        assert sum(slept) < 10, "waited for a temperature that no sensor gives"
+
+    cs = CaseSampling(sampler, 0.0, time.perf_counter_ns, sleep=sleep)
+    out = cs.cooldown({"max_temp_c": 60.0, "timeout_s": 300})
+    assert out["outcome"] == "no_temperature" and out["waited_s"] < 1.0 and sum(slept) == 0
+    assert "load" in out["note"] and "thermal" in out["note"]
+    # a temperature channel that never reads (an offline zone): given up after a poll or two, not the timeout
+    ft_t = [0.0]
+    out = wait_for_cooldown(lambda: None, 60.0, None, 300.0, lambda s: ft_t.__setitem__(0, ft_t[0] + s),
+                            lambda: ft_t[0], poll_s=2.0)
+    assert out["outcome"] == "no_temperature" and out["waited_s"] <= 2.0 and "note" in out
+    # the summary of a case says it ran without cooling down
+    from edgebench.analysis.sensor_summary import summarize_sensors
+
+    rec = {"t_ns": [0, 1], "channels": {}, "marks": [], "sensors": {},
+           "cooldown": {"outcome": "no_temperature", "note": "no temperature to wait on"}}
+    assert summarize_sensors({"sensors": rec})["details"]["cooldown"] == "no_temperature: no temperature to wait on"
