@@ -11,7 +11,14 @@ EPILOG = """\
 examples:
   edgebench system show --profile jetson-nano     exit 1 when the device is not as the profile asks
   sudo edgebench system tune --profile local      governor, nvpmodel, jetson_clocks, fan, then cool down
-  edgebench system reset --profile jetson-nano    put back what tune changed
+  edgebench system reset --profile jetson-nano    put back what tune changed (on that device and --root)
+
+exit status:
+  0  show: every operation the device offers is as asked (those it lacks are listed as n/a);
+     tune/reset: every operation applied or restored (n/a ones skipped)
+  1  show: an operation differs from what the profile asks; tune/reset: an operation failed (listed)
+  2  a bad profile or argument
+  3  the device could not be reached or read
 
 [prepare] keys: governor = "performance", nvpmodel = 0, jetson_clocks = true, fan = "max" | 0..255,
 cooldown = true (uses the profile's [cooldown] max_temp_c / stable_delta_c / timeout_s)
@@ -51,8 +58,9 @@ def system_call(profile: Any, transport: Any, action: str, root: str | None = No
                              f"on the device itself")
     from edgebench.system import cli
 
+    where = root or "/"
     try:
-        return cli.execute_here(action, config, root or "/", cli.default_state_file())
+        return cli.execute_here(action, config, where, cli.state_file_for(profile.name, where))
     except (OSError, RuntimeError) as exc:
         return {"ok": False, "error": str(exc).splitlines()[0]}
 
@@ -78,6 +86,13 @@ def tuned(profile: Any, transport: Any, enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         print_outcome("reset", system_call(profile, transport, "reset"), sys.stderr)
+
+
+def exit_code(outcome: dict[str, Any]) -> int:
+    """0 as asked / applied, 1 differs / an operation failed, 3 the device could not be read (see EPILOG)."""
+    if outcome.get("error"):
+        return 3
+    return 0 if outcome.get("ok") else 1
 
 
 def print_outcome(action: str, outcome: dict[str, Any], stream: Any = None) -> None:
@@ -128,10 +143,16 @@ def run(args: argparse.Namespace) -> int:
     if not profile.prepare and not profile.cooldown.max_temp_c and profile.cooldown.stable_delta_c is None:
         print(f"{profile.name}: the profile has no [prepare] table: nothing to {args.action}")
         return 0
-    with make_transport(profile) as transport:
-        outcome = system_call(profile, transport, args.action, args.root)
+    from edgebench.transports.base import TransportError
+
+    try:
+        with make_transport(profile) as transport:
+            outcome = system_call(profile, transport, args.action, args.root)
+    except TransportError as exc:
+        print(f"edgebench: error: {exc}", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps(outcome, indent=1))
     else:
         print_outcome(args.action, outcome)
-    return 0 if outcome.get("ok") else 1
+    return exit_code(outcome)

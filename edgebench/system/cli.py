@@ -1,14 +1,17 @@
 """Device side of ``edgebench system``: runs the operations here and prints the outcome as one JSON line.
 
-    python -m edgebench.system.cli show|tune|reset --prepare JSON [--root /] [--state FILE]
+    python -m edgebench.system.cli show|tune|reset --prepare JSON [--root /] [--device NAME] [--state FILE]
 
 The host side (``edgebench.cli.system_cmd``) calls this in-process for a local profile and through the agent
 zipapp over SSH for a remote one. ``tune`` saves the state it replaced in ``--state``; ``reset`` restores it.
+The state is kept per device and root (``state_file_for``): a reset puts back what the tune of that same
+device and tree replaced, never another's values.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -21,9 +24,14 @@ from edgebench.system import ops
 RESULT_PREFIX = "EDGEBENCH-RESULT "
 
 
-def default_state_file() -> str:
+def state_file_for(device: str, root: str = "/") -> str:
+    """Where ``tune`` keeps what it replaced on ``device`` under ``root``: one directory per (device, root) under
+    ``$XDG_CACHE_HOME/edgebench/system-state/`` (jetson_clocks keeps its clocks there too)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "edgebench", "system-state.json")
+    real_root = os.path.abspath(root)
+    slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in device) or "device"
+    key = f"{slug}-{hashlib.sha256(real_root.encode()).hexdigest()[:12]}"
+    return os.path.join(base, "edgebench", "system-state", key, "state.json")
 
 
 def execute(action: str, config: ops.PrepareConfig, ctx: ops.Context, state_file: str) -> dict[str, Any]:
@@ -38,16 +46,20 @@ def execute(action: str, config: ops.PrepareConfig, ctx: ops.Context, state_file
             previous = json.loads(state.read_text()).get("saved", {})
         saved = {**outcome["saved"], **previous}
         state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"saved": saved}))
+        state.write_text(json.dumps({"saved": saved, "root": str(ctx.root.root)}))
         return {**outcome, "state_file": str(state)}
     if action == "reset":
         if not state.is_file():
-            return {"changes": [], "ok": True, "note": f"nothing to restore ({state} absent: not tuned)"}
+            return {"changes": [], "ok": True,
+                    "note": f"nothing to restore: not tuned under {ctx.root.root} ({state} absent)"}
         saved = json.loads(state.read_text()).get("saved", {})
         outcome = ops.reset(operations, saved)
         if outcome["ok"]:
             state.unlink()
-        return outcome
+        restored = [c["name"] for c in outcome["changes"] if "restored" in c]
+        note = (f"restored {', '.join(restored)} under {ctx.root.root}" if restored
+                else f"nothing to restore under {ctx.root.root}: the tune changed nothing")
+        return {**outcome, "note": note}
     raise ValueError(f"unknown action {action!r}")
 
 
@@ -79,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("show", "tune", "reset"))
     parser.add_argument("--prepare", default="{}", help="the validated [prepare] settings as JSON")
     parser.add_argument("--root", default="/")
-    parser.add_argument("--state", default=None)
+    parser.add_argument("--device", default="this-device", help="the device's name, for the default --state")
+    parser.add_argument("--state", default=None, help="default: one file per --device and --root")
     args = parser.parse_args(argv)
     config = ops.PrepareConfig(**json.loads(args.prepare))
     try:
-        outcome = execute_here(args.action, config, args.root, args.state or default_state_file())
+        outcome = execute_here(args.action, config, args.root, args.state or state_file_for(args.device, args.root))
     except (OSError, RuntimeError, ValueError) as exc:
         outcome = {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
     sys.stdout.write(RESULT_PREFIX + json.dumps(outcome) + "\n")

@@ -270,8 +270,12 @@ def operations(config: PrepareConfig, ctx: Context) -> list[Operation]:
 
 
 def show(ops: list[Operation]) -> dict[str, Any]:
+    """Each operation's state. ``ok``: every operation this device offers is as asked; those it does not
+    offer (``unavailable``: no nvpmodel on a laptop) cannot differ and do not make it not ok."""
     states = [op.show() for op in ops]
-    return {"operations": states, "ok": all(s["ok"] for s in states)}
+    differs = [s["name"] for s in states if s["available"] and not s["ok"]]
+    unavailable = [s["name"] for s in states if not s["available"]]
+    return {"operations": states, "ok": not differs, "differs": differs, "unavailable": unavailable}
 
 
 def tune(ops: list[Operation]) -> dict[str, Any]:

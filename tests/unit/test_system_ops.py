@@ -129,7 +129,8 @@ def test_unavailable_operations_say_why(tmp_path: Path) -> None:
     assert reasons == {"nvpmodel": "nvpmodel not found (not a Jetson?)",
                        "governor": "no cpufreq in /sys/devices/system/cpu (a VM or a kernel without cpufreq)",
                        "fan": "no PWM fan found (pwm-fan, hwmon pwm1)"}
-    assert shown["ok"] is False
+    # nothing this device offers differs: n/a is not "differs" (issue 10; it used to make show exit 1)
+    assert shown["ok"] is True and shown["differs"] == [] and shown["unavailable"] == ["nvpmodel", "governor", "fan"]
     tuned = ops.tune(ops.operations(config(governor="performance"), ctx))
     assert tuned["changes"] == [{"name": "governor", "skipped": reasons["governor"]}]
 
@@ -170,3 +171,55 @@ def test_permission_denied_is_reported_not_raised(tmp_path: Path) -> None:
     op.write = denied  # type: ignore[method-assign]
     outcome = ops.tune([op])
     assert outcome["ok"] is False and "permission denied" in outcome["changes"][0]["error"]
+
+
+PROFILE = """name = "bench-box"
+[prepare]
+governor = "performance"
+fan = "max"
+nvpmodel = 0          # no nvpmodel here: n/a
+"""
+
+
+def system(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    from edgebench.cli.main import main
+
+    code = main(["system", *args])
+    return code, capsys.readouterr().out
+
+
+def test_tune_state_is_kept_per_device_and_root_and_show_tells_differs_from_na(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    profile = tmp_path / "bench-box.toml"
+    profile.write_text(PROFILE)
+    tree = fake_tree(tmp_path / "tree")
+    governor = tree / "sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"
+    fan = tree / "sys/devices/pwm-fan/target_pwm"
+
+    code, out = system(capsys, "show", "--profile", str(profile), "--root", str(tree))
+    assert code == 1 and "differs" in out  # governor and fan not as asked
+    code, out = system(capsys, "tune", "--profile", str(profile), "--root", str(tree))
+    assert code == 0, out
+    assert governor.read_text() == "performance\n" and fan.read_text() == "255\n"
+    # right after a tune: as asked, except nvpmodel, which this machine does not have (n/a is not "differs")
+    code, out = system(capsys, "show", "--profile", str(profile), "--root", str(tree))
+    assert code == 0, out
+    assert "n/a" in out and "differs" not in out
+
+    # a reset of another root (here: this machine's /) has nothing to restore, and leaves the tree tuned
+    code, out = system(capsys, "reset", "--profile", str(profile))
+    assert code == 0 and "nothing to restore" in out
+    assert governor.read_text() == "performance\n" and fan.read_text() == "255\n"
+    # the tree's own reset puts it back, and says what it restored
+    code, out = system(capsys, "reset", "--profile", str(profile), "--root", str(tree))
+    assert code == 0
+    assert governor.read_text() == "schedutil\n" and fan.read_text() == "0\n"
+    assert "governor" in out and "restored" in out and "schedutil" in out
+    assert "fan" in out and "restored 0" in out
+
+
+def test_state_files_are_keyed_by_device_and_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = {cli.state_file_for(device, root) for device in ("nano", "orin") for root in ("/", "/tmp/tree")}
+    assert len(files) == 4 and all(f.startswith(str(tmp_path / "cache" / "edgebench")) for f in files)
