@@ -89,7 +89,7 @@ def _sensors(profile: Any, transport: Any) -> dict[str, Any] | None:
     if profile.transport.kind == "local":
         from edgebench.system.cli import sensors_available
 
-        return sensors_available(profile.sensors.root)
+        return sensors_available(profile.sensors.root, {k: dict(v) for k, v in profile.sensors.options.items()})
     return None
 
 

@@ -134,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         options = dict(options_all.get(name, {}))
         if name == "tegrastats":
             options.setdefault("interval_ms", interval_ms)
+        own_root = options.pop("root", None)  # a sensor's own tree (psutil on the live /proc), as a run reads it
         sensor = None
         try:
-            sensor = load_sensor(name, root, runner, options)
+            sensor = load_sensor(name, SysRoot(own_root) if own_root is not None else root, runner, options)
             reason = sensor.available()
             if reason is None:
                 sensor.start()

@@ -69,23 +69,28 @@ def execute_here(action: str, config: ops.PrepareConfig, root: str, state_file: 
     return execute(action, config, ctx, state_file)
 
 
-def sensors_available(root: str = "/") -> dict[str, str | None]:
-    """Every known sensor: None when it can read on this device, else why not (for ``edgebench doctor``)."""
+def sensors_available(root: str = "/", options: dict[str, Any] | None = None) -> dict[str, str | None]:
+    """Every known sensor: None when it can read on this device, else why not (for ``edgebench doctor``).
+    ``options`` are the profile's per-sensor options: a sensor's own ``root`` is honoured, as a run does."""
     from edgebench.sensors.base import SubprocessRunner
     from edgebench.sensors.registry import builtin_sensor_names, load_sensor
 
     out: dict[str, str | None] = {}
     for name in builtin_sensor_names():
+        own = dict((options or {}).get(name) or {})
+        sensor_root = SysRoot(own.pop("root", None) or root)
         try:
-            out[name] = load_sensor(name, SysRoot(root), SubprocessRunner()).available()
+            out[name] = load_sensor(name, sensor_root, SubprocessRunner(), own).available()
         except Exception as exc:  # noqa: BLE001 - one broken sensor must not hide the others
             out[name] = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv and argv[0] == "sensors":
-        sys.stdout.write(RESULT_PREFIX + json.dumps(sensors_available(argv[1] if len(argv) > 1 else "/")) + "\n")
+    if argv and argv[0] == "sensors":  # sensors [ROOT [OPTIONS_JSON]]
+        options = json.loads(argv[2]) if len(argv) > 2 else None
+        found = sensors_available(argv[1] if len(argv) > 1 else "/", options)
+        sys.stdout.write(RESULT_PREFIX + json.dumps(found) + "\n")
         return 0
     parser = argparse.ArgumentParser(prog="edgebench-agent system")
     parser.add_argument("action", choices=("show", "tune", "reset"))

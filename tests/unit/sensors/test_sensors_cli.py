@@ -147,3 +147,43 @@ def test_python_m_edgebench_sensors_on_a_fake_tree(tmp_path):
     (line,) = done.stdout.splitlines()
     ch = json.loads(line)["channels"]
     assert ch["thermal.cpu_c"] == 23.0 and ch["jetson_power.pom_5v_in_mw"] == 2132.0
+
+
+def test_a_sensor_root_in_the_profile_is_honoured_as_the_run_does(tmp_path, capsys):
+    # [sensors] root is one tree; thermal reads another (its own "root" option), as start_case_sampling does
+    nano = build_nano_jp4(tmp_path / "nano")
+    pi, _ = build_pi4(tmp_path / "pi")
+    profile = tmp_path / "split.toml"
+    profile.write_text(f'name = "split"\n[sensors]\nexpected = ["thermal", "jetson_power"]\nroot = "{nano}"\n'
+                       f'[sensors.options.thermal]\nroot = "{pi}"\n')
+    assert run_cli("--profile", str(profile), "--json") == 0
+    samples, _ = json_samples(capsys)
+    channels = samples[0]["channels"]
+    assert channels["thermal.cpu_c"] == 57.939  # the Pi tree's zone, not the Nano's 23.0
+    assert channels["jetson_power.total_mw"] == 2132.0  # the profile's root for the others
+
+
+def test_doctor_lists_sensors_with_their_own_roots(tmp_path):
+    from edgebench.system.cli import sensors_available
+
+    nano = build_nano_jp4(tmp_path / "nano")
+    pi, _ = build_pi4(tmp_path / "pi")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    found = sensors_available(str(empty), {"thermal": {"root": str(pi)}, "jetson_power": {"root": str(nano)}})
+    assert found["thermal"] is None and found["jetson_power"] is None
+    assert found["cpufreq"] is not None  # the empty root has none
+
+
+def test_doctor_honours_a_sensor_root(tmp_path, capsys):
+    from edgebench.cli.main import main
+
+    pi, _ = build_pi4(tmp_path / "pi")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    profile = tmp_path / "split.toml"
+    profile.write_text(f'name = "split"\n[sensors]\nexpected = ["thermal"]\nroot = "{empty}"\n'
+                       f'[sensors.options.thermal]\nroot = "{pi}"\n')
+    assert main(["doctor", "--profile", str(profile), "--suite", str(tmp_path / "none.toml")]) == 0
+    [line] = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("thermal")]
+    assert line.split()[:2] == ["thermal", "yes"]
