@@ -20,8 +20,9 @@ Profile, to run a single device through the cluster (``edgebench run --profile P
 
 ``edgebench run --cluster tcp://SCHED:8786 --profile A --profile B`` runs every profile's cases in one run
 directory (``edgebench.harness.runner.start_farm``). Models travel by sha256: a case carries only the model's
-sha256; a worker whose cache (``~/.cache/edgebench/models/<sha256>/``) lacks it answers ``ModelMissing`` and the
-case is sent again with the bytes, which the worker checks and caches. (Not Dask's scattered data: that is lost
+sha256; a worker whose cache (``~/.cache/edgebench/models/<sha256>/``) lacks it answers ``{"model_missing": ...}``
+(a normal return, not a raised error: an expected miss must not log a traceback in the agent) and the case is
+sent again with the bytes, which the worker checks and caches. (Not Dask's scattered data: that is lost
 with the worker holding it.)
 Results come back as plain JSON dicts. A worker that dies while running a case: Dask gives the case to the next
 worker offering the device's resource (a restarted agent); if none comes within ``no_worker_timeout_s`` the
@@ -56,6 +57,19 @@ POLL_S = 0.2
 
 def resource_name(profile_name: str) -> str:
     return "edgebench-" + re.sub(r"[^A-Za-z0-9_.-]", "_", profile_name)
+
+
+def profile_argument(profile: DeviceProfile) -> str:
+    """How to name ``profile`` on a command line: its name when that finds this same file (a shipped profile),
+    else the path it was loaded from (``--profile lab/nano.toml``), which the name alone would not find."""
+    from edgebench.config.locate import locate
+
+    try:
+        if locate(profile.name, "device_profiles") == profile.path.resolve():
+            return profile.name
+    except ConfigError:
+        pass
+    return str(profile.path)
 
 
 def device_of(case_id: str, default: str) -> str:
@@ -164,9 +178,13 @@ def probe_task(resource: str, device: str) -> dict[str, Any]:
 
 
 def run_case_task(case_json: dict[str, Any], model: bytes | None, resource: str, device: str) -> dict[str, Any]:
-    """One case on the worker's device: plain JSON in, plain JSON out."""
+    """One case on the worker's device: plain JSON in, plain JSON out. A model the cache lacks is answered
+    ``{"model_missing": why}``: the client sends the case again with the bytes."""
     case = Case.from_json(case_json)
-    path = cache_model(case.model_sha256, Path(case.model_path).name, model)
+    try:
+        path = cache_model(case.model_sha256, Path(case.model_path).name, model)
+    except ModelMissing as exc:
+        return {"case_id": case.case_id, "model_missing": str(exc), "dask_worker": _worker_address()}
     with _device_transport(resource, device) as transport:
         result = transport.run_case(replace(case, model_path=str(path)))
     result["case_id"] = case.case_id
@@ -215,7 +233,7 @@ class DaskTransport(Transport):
         o = self.options[device]
         return (f"{device}: no Dask worker offers resource {o.resource} on {self.scheduler} within "
                 f"{o.no_worker_timeout_s:g} s; start one on the device: "
-                f"edgebench agent --scheduler {self.scheduler} --profile {device}")
+                f"edgebench agent --scheduler {self.scheduler} --profile {profile_argument(self.profiles[device])}")
 
     def probe(self) -> dict[str, Any]:
         return self.probe_device(self.profile.name)
@@ -281,10 +299,14 @@ class DaskTransport(Transport):
                 for future in [f for f in pending if f.done()]:
                     case = pending.pop(future)
                     if future.status == "finished":
-                        on_result(case, future.result())
+                        result = future.result()
+                        if result.get("model_missing") and not result.get("status"):
+                            submit(case, with_model=True)
+                        else:
+                            on_result(case, result)
                         continue
                     exc = future.exception() if future.status == "error" else None
-                    if isinstance(exc, ModelMissing):
+                    if isinstance(exc, ModelMissing):  # an agent of an older edgebench raises it
                         submit(case, with_model=True)
                         continue
                     error = error_line(exc) if exc is not None else future.status

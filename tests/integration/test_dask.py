@@ -55,6 +55,10 @@ def test_a_dozen_cases_over_two_devices_never_overlap_on_one_device(dask_cluster
     sha = cases[0]["model_sha256"]
     assert (dask_cluster.dir / "cache-agentA" / sha / "m.onnx").is_file()
     assert (dask_cluster.dir / "cache-agentB" / sha / "m.onnx").is_file()
+    # a model not yet in an agent's cache is an expected answer, not a failure: no traceback in the agents' logs
+    for name in ("agentA", "agentB"):
+        log = (dask_cluster.dir / f"agent-{name}.log").read_text()
+        assert "Compute Failed" not in log and "ModelMissing" not in log, log[-2000:]
 
 
 def test_a_worker_killed_mid_case_has_its_case_retried(dask_cluster: DaskCluster, tmp_path: Path) -> None:
@@ -102,7 +106,8 @@ def test_a_profile_with_no_worker_fails_within_its_timeout_and_resume_finishes(d
     assert time.monotonic() - started < 25
     assert done.returncode == 1, done.stderr
     assert "devGhost: no Dask worker offers resource edgebench-devGhost" in done.stderr
-    assert f"edgebench agent --scheduler {dask_cluster.address} --profile devGhost" in done.stderr
+    # the hint names the profile as it was given (a path here), so it can be pasted on the device
+    assert f"edgebench agent --scheduler {dask_cluster.address} --profile {ghost}" in done.stderr
     by_device = {}
     for record in records(run_dir):
         by_device.setdefault(record["device"], set()).add(record["status"])
