@@ -10,6 +10,9 @@ EPILOG = """\
 examples:
   edgebench doctor                                  this machine, the default suite
   edgebench doctor --profile jetson-nano --suite suites/vision.toml
+
+exit status: 0 checked, 1 a sensor the profile expects cannot read, 2 a bad profile or argument, 3 the device
+could not be reached (as from `edgebench run`)
 """
 
 
@@ -27,6 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgebench.transports.base import TransportError
+
+    try:
+        return _doctor(args)
+    except TransportError as exc:  # the device is unreachable: 3, as `edgebench run` exits for it
+        print(f"edgebench: error: {exc}", file=sys.stderr)
+        return 3
+
+
+def _doctor(args: argparse.Namespace) -> int:
     from edgebench.config.locate import locate
     from edgebench.config.profile import load_profile
     from edgebench.config.suite import load_suite
