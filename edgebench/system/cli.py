@@ -47,7 +47,9 @@ def execute(action: str, config: ops.PrepareConfig, ctx: ops.Context, state_file
         saved = {**outcome["saved"], **previous}
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps({"saved": saved, "root": str(ctx.root.root)}))
-        return {**outcome, "state_file": str(state)}
+        note = (f"what it replaced is kept in {state}; `edgebench system reset` with the same profile and root "
+                f"puts it back") if saved else None
+        return {**outcome, "state_file": str(state), **({"note": note} if note else {})}
     if action == "reset":
         if not state.is_file():
             return {"changes": [], "ok": True,
