@@ -7,6 +7,8 @@ import contextlib
 import sys
 from typing import Any, Iterator
 
+from edgebench.cli.transport_args import add_transport_args
+
 EPILOG = """\
 examples:
   edgebench system show --profile jetson-nano     exit 1 when the device is not as the profile asks
@@ -30,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--root", default=None, metavar="DIR",
                         help="read /sys under DIR instead of / (a copied tree; local profiles only)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add_transport_args(parser)
     parser.set_defaults(func=run)
 
 
@@ -120,10 +123,11 @@ def _fmt(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from edgebench.cli.transport_args import apply_args
     from edgebench.config.profile import load_profile
     from edgebench.harness.runner import make_transport
 
-    profile = load_profile(args.profile)
+    profile = apply_args(load_profile(args.profile), args)
     prepare_config(profile)  # a bad [prepare] fails before anything connects
     if not profile.prepare and not profile.cooldown.max_temp_c and profile.cooldown.stable_delta_c is None:
         print(f"{profile.name}: the profile has no [prepare] table: nothing to {args.action}")
