@@ -17,7 +17,7 @@ from edgebench.optional import require
 from edgebench.sensors.readings import SLOWDOWN_REASONS
 
 #: what needs matplotlib, in the one line that says it is missing
-PLOTS = "the plots of an HTML report"
+PLOTS = "plotting"
 
 PHASE_MARKS = {"loop_start", "loop_end", "idle_start", "idle_end", "load_start"}
 MAX_LABEL = 60
