@@ -13,6 +13,7 @@ Standard library only, and Python 3.8: the device agent bundles this module with
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 from typing import Any, Dict, Optional, Tuple
@@ -48,9 +49,21 @@ class MissingDependency(EdgebenchError, ImportError):
 
 
 def hint(module: str) -> str:
-    """``pip install 'edgebench[ssh]'`` for a module an extra brings, else ``pip install <module>``."""
+    """``pip install 'edgebench[ssh]'`` for a module an extra brings, else ``pip install <distribution>``: also
+    where edgebench is not installed (a device that runs the agent zipapp), since an extra only helps with it."""
     distribution, extra = EXTRAS.get(module, (module, ""))
-    return f"pip install 'edgebench[{extra}]'" if extra else f"pip install {distribution}"
+    return f"pip install 'edgebench[{extra}]'" if extra and _edgebench_installed() else f"pip install {distribution}"
+
+
+@functools.lru_cache(maxsize=1)
+def _edgebench_installed() -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.distribution("edgebench")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def missing(module: str) -> bool:

@@ -28,8 +28,11 @@ SHIPPED_PROFILES = ("local", "jetson-nano", "raspberry-pi-5", "intel-x86")
 
 
 def _can_build_wheels() -> str | None:
-    import setuptools
-
+    """Why this interpreter cannot build the wheel without downloading (``.[dev]`` installs what it needs)."""
+    try:
+        import setuptools
+    except ImportError:
+        return "building the wheel needs setuptools here: pip install setuptools wheel"
     major_minor = tuple(int(x) for x in setuptools.__version__.split(".")[:2])
     if major_minor < (70, 1) and importlib.util.find_spec("wheel") is None:
         return f"building a wheel with setuptools {setuptools.__version__} needs the wheel package: pip install wheel"

@@ -180,3 +180,16 @@ def test_every_extra_named_exists_in_pyproject_and_installs_the_distribution() -
                 else:
                     names.add(name.lower())
         assert distribution.lower() in names, (module, extra)
+
+
+def test_on_a_device_without_edgebench_the_agent_names_the_package_not_the_extra(tmp_path: Path) -> None:
+    """The agent zipapp on a Python that has nothing installed (``-S``: no site-packages): an extra of edgebench
+    would not help there, the runtime's own package does."""
+    from edgebench.transports import agent_bundle
+
+    done = subprocess.run([sys.executable, "-S", str(agent_bundle.build()), "probe"], capture_output=True, text=True,
+                          timeout=120, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("EDGEBENCH-RESULT ")]
+    backends = json.loads(line.split(" ", 1)[1])["backends"]
+    assert backends["onnxruntime"]["reason"] == "runtime not installed (none of: onnxruntime): pip install onnxruntime"
+    assert backends["tflite"]["reason"].endswith("): pip install ai-edge-litert")
