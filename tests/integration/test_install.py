@@ -139,4 +139,7 @@ def test_run_local_smoke_from_an_empty_directory(installed_wheel: Path, tmp_path
     model_paths = {Path(c["model_path"]) for c in document["cases"] if c["backend"] != "null"}
     venv = installed_wheel.parent.resolve()
     assert model_paths and all(p.resolve().is_relative_to(venv) for p in model_paths), model_paths
-    assert (run_dir / "report.html").is_file() and (run_dir / "summary.csv").is_file()
+    assert (run_dir / "summary.csv").is_file()
+    # this machine has matplotlib (the report extra): the installed package draws the plots
+    assert "<svg" in (run_dir / "report.html").read_text()
+    assert "has no plots" not in done.stderr
