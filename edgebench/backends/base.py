@@ -73,7 +73,9 @@ class Backend:
                     return None
             except (ImportError, ValueError):
                 continue
-        return f"runtime not installed (none of: {', '.join(cls.runtime_modules)})"
+        from edgebench.optional import hint
+
+        return f"runtime not installed (none of: {', '.join(cls.runtime_modules)}): {hint(cls.runtime_modules[0])}"
 
     @classmethod
     def probe(cls) -> dict[str, Any]:

@@ -35,18 +35,15 @@ def run(args: argparse.Namespace) -> int:
     import socket
 
     from edgebench.config.profile import load_profile
+    from edgebench.optional import require
     from edgebench.transports import dask_farm
 
+    Worker = require("distributed", "edgebench agent").Worker
     profile = load_profile(args.profile)
     options = dask_farm.DaskOptions.for_profile(profile, args.scheduler)
     dask_farm.AGENT_PROFILES[options.resource] = profile
     if args.cache_dir:
         dask_farm.AGENT_CACHE.append(args.cache_dir)
-    try:
-        from distributed import Worker
-    except ImportError:
-        print("edgebench: error: the agent needs distributed: pip install 'edgebench[farm]'", file=sys.stderr)
-        return 2
     name = args.name or f"{profile.name}-{socket.gethostname()}"
 
     async def serve() -> None:

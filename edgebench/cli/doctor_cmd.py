@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from edgebench.cli.transport_args import add_transport_args
+
 EPILOG = """\
 examples:
   edgebench doctor                                  this machine, the default suite
@@ -26,27 +28,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", default="local", metavar="NAME|PATH")
     parser.add_argument("--suite", default="default", metavar="NAME|PATH",
                         help="suite whose cases are checked (default: default; skipped when absent)")
+    add_transport_args(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgebench.transports.base import TransportError
-
-    try:
-        return _doctor(args)
-    except TransportError as exc:  # the device is unreachable: 3, as `edgebench run` exits for it
-        print(f"edgebench: error: {exc}", file=sys.stderr)
-        return 3
-
-
-def _doctor(args: argparse.Namespace) -> int:
+    from edgebench.cli.transport_args import apply_args
     from edgebench.config.locate import locate
     from edgebench.config.profile import load_profile
     from edgebench.config.suite import load_suite
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
 
-    profile = load_profile(args.profile)
+    profile = apply_args(load_profile(args.profile), args)
     out = sys.stdout
     problems = 0
     with runner.make_transport(profile) as transport:

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except EdgebenchError as exc:
         print(f"edgebench: error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_status", 2))  # 2: bad input; 3: the device cannot be reached
     except BrokenPipeError:  # `edgebench show RUN | head`: the reader left; say nothing
         import os
 

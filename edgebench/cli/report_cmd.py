@@ -63,4 +63,12 @@ def run(args: argparse.Namespace) -> int:
         raise EdgebenchError(f"reporter {args.format} ({render.__module__}) returned "
                              f"{type(text).__name__}, not the report's text")
     write_output(text, args.output)
+    if args.format == "html":
+        import sys
+
+        from edgebench.reporting.plots import missing_note
+
+        note = missing_note(str(args.output or "the report"))
+        if note:
+            print(note, file=sys.stderr)
     return 0

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from edgebench.cli.transport_args import add_transport_args
+
 EPILOG = """\
 examples:
   edgebench run --profile local                        the default suite on this machine
@@ -14,6 +16,7 @@ examples:
   edgebench run --profile local --fast                 a quick smoke test (few iterations)
   edgebench run --resume reports/20261128-101500-local-default
   edgebench run --profile jetson-nano --tune           tune the device first, restore it after
+  edgebench run --profile jetson-nano --host 10.0.0.7  the shared profile, your board's address
   edgebench run --cluster tcp://lab:8786 --profile jetson-nano --profile raspberry-pi-5
                                                        a farm: every profile's cases on a Dask cluster
 """
@@ -45,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="few iterations: check that every case runs, not a measurement to keep")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="finish an interrupted run: run the cases it has not finished")
+    add_transport_args(parser)
     parser.set_defaults(func=run)
 
 
@@ -78,6 +82,7 @@ class ProgressPrinter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgebench.cli import transport_args
     from edgebench.config.locate import locate
     from edgebench.config.profile import load_profile
     from edgebench.config.suite import load_suite
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.harness import runner
 
     profiles_given = args.profile or []
+    address = transport_args.given(args)
     if len(profiles_given) > 1 and not args.cluster and not args.resume:
         raise ConfigError("--profile", "", "several profiles run together only on a farm: add --cluster tcp://HOST:PORT")
     if args.tune and (args.cluster or len(profiles_given) > 1):
@@ -96,13 +102,17 @@ def run(args: argparse.Namespace) -> int:
         if "farm" in stored.document:
             return run_farm(args, stored)
         profile = load_profile(profiles_given[0] if profiles_given else stored.document["profile"]["path"])
+        recorded = transport_args.recorded_address(stored.document)  # the address the run was started with
+        origins = {k: f"{transport_args.OPTIONS[k]} (given when the run started)" for k in recorded}
+        origins.update({k: transport_args.OPTIONS[k] for k in address})
+        profile = transport_args.with_address(profile, {**recorded, **address}, origins)
         progress = ProgressPrinter(len(stored.pending()))
         out_dir = args.resume
         action = lambda: runner.resume(out_dir, profile, progress)  # noqa: E731
     else:
         if args.cluster:
             return run_farm(args, None)
-        profile = load_profile(profiles_given[0] if profiles_given else "local")
+        profile = transport_args.apply_args(load_profile(profiles_given[0] if profiles_given else "local"), args)
         suite = load_suite(locate(args.suite, "suites"))
         out_dir = args.out or runner.default_out_dir(suite, profile.name)
         options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
@@ -153,6 +163,7 @@ def resume_hint(out_dir: Path) -> None:
 
 def run_farm(args: argparse.Namespace, stored: Any) -> int:
     """``--cluster``: every profile's cases on a Dask farm, one run directory (or ``--resume`` of one)."""
+    from edgebench.cli import transport_args
     from edgebench.config.locate import locate
     from edgebench.config.profile import load_profile
     from edgebench.config.suite import load_suite
@@ -160,6 +171,10 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
     from edgebench.harness import runner
     from edgebench.transports.dask_farm import DaskTransport
 
+    address = transport_args.given(args)
+    if address:
+        raise ConfigError(", ".join(transport_args.OPTIONS[k] for k in address), "",
+                          "a farm reaches each device through the `edgebench agent` running on it: no address here")
     if stored is not None:
         farm = stored.document["farm"]
         paths = farm["profile_paths"]

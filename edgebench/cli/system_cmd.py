@@ -7,6 +7,8 @@ import contextlib
 import sys
 from typing import Any, Iterator
 
+from edgebench.cli.transport_args import add_transport_args
+
 EPILOG = """\
 examples:
   edgebench system show --profile jetson-nano     exit 1 when the device is not as the profile asks
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--root", default=None, metavar="DIR",
                         help="read /sys under DIR instead of / (a copied tree; local profiles only)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add_transport_args(parser)
     parser.set_defaults(func=run)
 
 
@@ -135,22 +138,17 @@ def _fmt(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from edgebench.cli.transport_args import apply_args
     from edgebench.config.profile import load_profile
     from edgebench.harness.runner import make_transport
 
-    profile = load_profile(args.profile)
+    profile = apply_args(load_profile(args.profile), args)
     prepare_config(profile)  # a bad [prepare] fails before anything connects
     if not profile.prepare and not profile.cooldown.max_temp_c and profile.cooldown.stable_delta_c is None:
         print(f"{profile.name}: the profile has no [prepare] table: nothing to {args.action}")
         return 0
-    from edgebench.transports.base import TransportError
-
-    try:
-        with make_transport(profile) as transport:
-            outcome = system_call(profile, transport, args.action, args.root)
-    except TransportError as exc:
-        print(f"edgebench: error: {exc}", file=sys.stderr)
-        return 3
+    with make_transport(profile) as transport:  # an unreachable device: TransportError, exit 3 (cli.main)
+        outcome = system_call(profile, transport, args.action, args.root)
     if args.json:
         print(json.dumps(outcome, indent=1))
     else:

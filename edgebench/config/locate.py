@@ -1,29 +1,61 @@
-"""Find suites and profiles by name (``local``) or by path (``./my.toml``)."""
+"""Find suites and profiles by name (``local``) or by path (``./my.toml``).
+
+A name is looked up in these folders, the first that has it wins:
+
+1. ``$EDGEBENCH_HOME/<kind>``, when set; else ``./<kind>`` when the working directory has ``device_profiles/``
+   or ``suites/`` (a project of your own);
+2. the checkout edgebench runs from (an editable install, or ``PYTHONPATH=checkout``): its own folders;
+3. the copies installed inside the package (``edgebench/_data/<kind>``; pyproject.toml maps the repository's
+   top-level ``device_profiles/`` and ``suites/`` there), found with ``importlib.resources``, so a plain
+   ``pip install`` or a wheel works from any directory.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from edgebench.errors import ConfigError
 
+#: the folder inside the installed package that holds ``device_profiles/`` and ``suites/``
+BUNDLED_DATA = "_data"
+
+
+def checkout_root() -> Path | None:
+    """The repository edgebench is imported from, or None when it is installed (site-packages has no
+    pyproject.toml next to the package)."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "edgebench").is_dir() else None
+
+
+def bundled_root() -> Path | None:
+    """``edgebench/_data`` of an installed package (absent in a checkout, where the top-level folders are used)."""
+    try:
+        data = resources.files("edgebench") / BUNDLED_DATA
+    except (ImportError, TypeError):
+        return None
+    # a wheel is always unpacked on disk; a zipped package (the device agent) has no bundled data to read
+    return data if isinstance(data, Path) and data.is_dir() else None
+
 
 def project_root() -> Path:
-    """The directory holding ``suites/`` and ``device_profiles/``: $EDGEBENCH_HOME, the cwd, or the checkout."""
+    """The directory holding ``suites/`` and ``device_profiles/``: $EDGEBENCH_HOME, the cwd, the checkout or the
+    installed package."""
     env = os.environ.get("EDGEBENCH_HOME")
     if env:
         return Path(env)
     cwd = Path.cwd()
     if (cwd / "device_profiles").is_dir() or (cwd / "suites").is_dir():
         return cwd
-    return Path(__file__).resolve().parents[2]
+    return checkout_root() or bundled_root() or cwd
 
 
 def search_dirs(kind: str) -> list[Path]:
     dirs = [project_root() / kind]
-    checkout = Path(__file__).resolve().parents[2] / kind
-    if checkout not in dirs:
-        dirs.append(checkout)
+    for root in (checkout_root(), bundled_root()):
+        if root is not None and root / kind not in dirs:
+            dirs.append(root / kind)
     return dirs
 
 

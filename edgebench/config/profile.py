@@ -42,11 +42,18 @@ class DeviceInfo:
 
 @dataclass(frozen=True)
 class TransportConfig:
-    """``kind`` picks the transport plugin; ``options`` are validated by that plugin (it names file + key)."""
+    """``kind`` picks the transport plugin; ``options`` are validated by that plugin (it names file + key).
+    ``overrides`` says which options the command line set instead of the file (``host`` -> ``--host``), so a
+    message about them names the option, not the file's key."""
 
     kind: str = "local"
     options: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+    def origin(self, key: str) -> str:
+        """Where an option's value comes from: ``--host``, or ``[transport] host in <profile file>``."""
+        return self.overrides.get(key) or f"[transport] {key} in {self.source}"
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,8 @@ class DeviceProfile:
             "path": str(self.path),
             "description": self.description,
             "device": asdict(self.device),
-            "transport": {"kind": self.transport.kind, **_redact(self.transport.options)},
+            "transport": {"kind": self.transport.kind, **_redact(self.transport.options),
+                          **({"overrides": dict(self.transport.overrides)} if self.transport.overrides else {})},
             "backends": {k: dict(v) for k, v in self.backends.items()},
             "sensors": {**asdict(self.sensors), "expected": list(self.sensors.expected)},
             "cooldown": asdict(self.cooldown),

@@ -65,8 +65,8 @@ def _plot(build: Any, *args: Any) -> tuple[str | None, str | None]:
     """(svg, problem): a plot that fails costs that plot and says why, never the report."""
     try:
         return build(*args), None
-    except ImportError as exc:
-        return None, f"plots need matplotlib (pip install 'edgebench[report]'): {exc}"
+    except ImportError as exc:  # edgebench.optional.MissingDependency: the line that names the extra
+        return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - one broken plot must not lose the tables
         return None, f"plot failed: {type(exc).__name__}: {exc}"
 

@@ -13,7 +13,11 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
+from edgebench.optional import require
 from edgebench.sensors.readings import SLOWDOWN_REASONS
+
+#: what needs matplotlib, in the one line that says it is missing
+PLOTS = "plotting"
 
 PHASE_MARKS = {"loop_start", "loop_end", "idle_start", "idle_end", "load_start"}
 MAX_LABEL = 60
@@ -23,12 +27,22 @@ RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "edgebench", "text
 
 @contextmanager
 def _figure(width: float, height: float, layout: Any = "constrained") -> Iterator[Any]:
-    import matplotlib
+    matplotlib = require("matplotlib", PLOTS)
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width, height), layout=layout)
         yield fig
+
+
+def missing_note(where: str) -> str | None:
+    """One line for stderr when ``where`` (an HTML report) is written without plots, because matplotlib is
+    not installed; None when it is."""
+    from edgebench.optional import MissingDependency, missing
+
+    if not missing("matplotlib"):
+        return None
+    return f"edgebench: note: {where} has no plots: {MissingDependency('matplotlib', PLOTS)}"
 
 
 def to_svg(fig: Any) -> str:

@@ -15,6 +15,7 @@ def write_run_reports(run_dir: Path) -> None:
     from edgebench.reporting.html import render_html
     from edgebench.reporting.markdown import render_report
     from edgebench.reporting.model import build_model, open_runs
+    from edgebench.reporting.plots import missing_note
     from edgebench.results.store import atomic_write
 
     run_dir = Path(run_dir)
@@ -22,6 +23,9 @@ def write_run_reports(run_dir: Path) -> None:
         model = build_model(open_runs([run_dir]), by="backend")
         atomic_write(run_dir / REPORT_MD, render_report(model).encode())
         atomic_write(run_dir / REPORT_HTML, render_html(model).encode())
+        note = missing_note(str(run_dir / REPORT_HTML))
+        if note:
+            print(note, file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         print(f"edgebench: warning: {run_dir}: reports not written: {type(exc).__name__}: {exc}; "
               f"retry with: edgebench report {run_dir} --format html -o {run_dir / REPORT_HTML}", file=sys.stderr)

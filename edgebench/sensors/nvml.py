@@ -29,7 +29,9 @@ class NvmlSensor(Sensor):
             try:
                 self._nvml = importlib.import_module("pynvml")
             except ImportError:
-                return "nvidia-ml-py not installed (pip install nvidia-ml-py)"
+                from edgebench.optional import hint
+
+                return f"nvidia-ml-py not installed: {hint('pynvml')}"
         nv = self._nvml
         try:
             nv.nvmlInit()

@@ -15,7 +15,10 @@ STDERR_TAIL_LINES = 20
 
 
 class TransportError(EdgebenchError):
-    """The device could not be reached or the connection dropped: the case is ``lost``, not ``failed``."""
+    """The device could not be reached or the connection dropped: the case is ``lost``, not ``failed``.
+    Every command exits 3 on it (``edgebench run``: finished cases are kept, ``--resume`` continues)."""
+
+    exit_status = 3
 
 
 class Transport:

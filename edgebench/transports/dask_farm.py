@@ -45,6 +45,7 @@ from edgebench.config.profile import DeviceProfile
 from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case
+from edgebench.optional import require
 from edgebench.results.store import atomic_write
 from edgebench.transports.base import Transport, TransportError, error_line
 
@@ -200,6 +201,7 @@ class DaskTransport(Transport):
     def __init__(self, profile: DeviceProfile, scheduler: str | None = None,
                  profiles: list[DeviceProfile] | None = None) -> None:
         super().__init__(profile)
+        require("distributed", "a farm run (the dask transport)")  # before anything is planned or written
         self.profiles = {p.name: p for p in (profiles or [profile])}
         self.options = {name: DaskOptions.for_profile(p, scheduler) for name, p in self.profiles.items()}
         self.scheduler = self.options[profile.name].scheduler
@@ -208,10 +210,7 @@ class DaskTransport(Transport):
 
     def client(self) -> Any:
         if self._client is None:
-            try:
-                from distributed import Client
-            except ImportError:
-                raise TransportError("the dask transport needs distributed: pip install 'edgebench[farm]'") from None
+            Client = require("distributed", "a farm run (the dask transport)").Client
             timeout = max(o.connect_timeout_s for o in self.options.values())
             try:
                 self._client = Client(self.scheduler, timeout=f"{timeout}s", set_as_default=False)

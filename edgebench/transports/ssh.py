@@ -24,29 +24,35 @@ Deploy: the agent zipapp (``agent_bundle``) goes to ``remote_dir/agent/`` and ea
 and is renamed into place, so an interrupted copy is never used. Every remote command is an argument list joined
 with ``shlex.join``.
 
-Errors: an unknown or changed host key, an authentication failure and a missing Python are not retried; a
-refused, timed-out or dropped connection is retried with backoff, and after the last retry the running case is
-reported ``lost`` (``edgebench run --resume DIR`` continues). A worker killed on the device is a ``failed`` case.
+Errors: an unknown or changed host key, an authentication failure and a missing Python are not retried, nor is a
+wrong address: a host name that does not resolve, or a port that refuses the first connection, is one line naming
+the host, the port and where each comes from (``[transport] host`` in the profile, or ``--host``). A timed-out
+or dropped connection, or one refused after the device answered once (a reboot), is retried with backoff, and
+after the last retry the running case is reported ``lost`` (``edgebench run --resume DIR`` continues). A worker
+killed on the device is a ``failed`` case.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import getpass
 import json
 import logging
 import os
 import shlex
 import signal
+import socket
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from edgebench.config.profile import DeviceProfile
 from edgebench.errors import ConfigError, ModelMismatchError
 from edgebench.harness.case import Case
+from edgebench.optional import require
 from edgebench.transports import agent_bundle
 from edgebench.transports.base import Transport, TransportError, crashed_result, error_line, find_result, stderr_tail
 from edgebench.transports.local import case_timeout_s
@@ -75,10 +81,19 @@ class SSHOptions:
     keepalive_s: float = 15.0
     python: str = "python3"
     remote_dir: str = ".cache/edgebench"
+    #: the profile file, and the keys the command line set instead (``host`` -> ``--host``), for messages
+    source: str = field(default="", compare=False)
+    overrides: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def parse(cls, options: Mapping[str, Any], source: str) -> SSHOptions:
+    def parse(cls, options: Mapping[str, Any], source: str,
+              overrides: Mapping[str, str] | None = None) -> SSHOptions:
+        """``overrides``: the keys the command line set (``host`` -> ``--host``); an error in one names it."""
+        overrides = dict(overrides or {})
+
         def bad(key: str, problem: str) -> ConfigError:
+            if key in overrides:
+                return ConfigError(overrides[key], "", problem)
             return ConfigError(source, f"transport.{key}", problem)
 
         for key in options:
@@ -118,11 +133,10 @@ class SSHOptions:
             raise bad("retries", f"must be >= 0, got {retries}")
         host_key = get("host_key", str, None)
         if host_key is not None:
+            asyncssh = require("asyncssh", "the SSH transport")
             try:
-                import asyncssh
-
                 asyncssh.import_public_key(host_key)
-            except (ImportError, ValueError, asyncssh.KeyImportError) as exc:
+            except (ValueError, asyncssh.KeyImportError) as exc:
                 raise bad("host_key", f"not an OpenSSH public key line (\"ssh-ed25519 AAAA...\"): {exc}") from None
         for key in ("password_env", "passphrase_env"):
             name = get(key, str, None)
@@ -139,11 +153,22 @@ class SSHOptions:
             key_file=get("key_file", str, None), agent=get("agent", bool, True),
             password_env=options.get("password_env"), passphrase_env=options.get("passphrase_env"),
             known_hosts=get("known_hosts", str, "~/.ssh/known_hosts"), host_key=host_key,
-            retries=retries, python=get("python", str, "python3"), remote_dir=remote_dir.rstrip("/"), **numbers)
+            retries=retries, python=get("python", str, "python3"), remote_dir=remote_dir.rstrip("/"),
+            source=source, overrides=overrides, **numbers)
 
     @property
     def target(self) -> str:
         return f"{self.user}@{self.host}:{self.port}"
+
+    @property
+    def where_address(self) -> str:
+        """``check [transport] host and port in jetson.toml (or give the address with --host ADDR)``, naming the
+        command-line options instead of the keys where they were given."""
+        flags = [self.overrides[k] for k in ("host", "port") if k in self.overrides]
+        keys = [k for k in ("host", "port") if k not in self.overrides]
+        places = flags + ([f"[transport] {' and '.join(keys)} in {self.source}"] if keys else [])
+        hint = "" if "host" in self.overrides else " (or give the address with --host ADDR)"
+        return f"check {' and '.join(places)}{hint}"
 
     @property
     def known_hosts_path(self) -> Path:
@@ -163,7 +188,8 @@ class _Fatal(Exception):
 class SSHTransport(Transport):
     def __init__(self, profile: DeviceProfile) -> None:
         super().__init__(profile)
-        self.options = SSHOptions.parse(profile.transport.options, str(profile.path))
+        require("asyncssh", "the SSH transport")  # one line naming the extra, before anything starts
+        self.options = SSHOptions.parse(profile.transport.options, str(profile.path), profile.transport.overrides)
         self.device = profile.name
         self._conn: Any = None
         self._agent_path: str | None = None
@@ -173,6 +199,8 @@ class SSHTransport(Transport):
         self._thread.start()
         #: how many times the connection was re-established (recorded with each result)
         self.reconnects = 0
+        #: a device that never answered has a wrong address, not a dropped connection: not retried
+        self._connected_once = False
 
     # -- the sync face ----------------------------------------------------------------------------------
     def _call(self, coro: Awaitable[T]) -> T:
@@ -245,6 +273,9 @@ class SSHTransport(Transport):
                 reason = _reason(exc)
                 if attempt >= self.options.retries:
                     tries = f" (gave up after {attempt} retr{'y' if attempt == 1 else 'ies'})" if attempt else ""
+                    if not self._connected_once:  # never reached: an address to check, not a drop
+                        raise TransportError(f"{self.device}: {what}: "
+                                             f"{self._address_line(reason + tries)}") from None
                     raise TransportError(f"{self.device}: {what}: connection to {self.options.target} lost: "
                                          f"{reason}{tries}") from None
                 delay = self.options.retry_backoff_s * (2 ** attempt)
@@ -257,6 +288,7 @@ class SSHTransport(Transport):
     async def _connection(self) -> Any:
         if self._conn is None:
             self._conn = await self._connect()
+            self._connected_once = True
         return self._conn
 
     async def _drop(self) -> None:
@@ -304,6 +336,11 @@ class SSHTransport(Transport):
             kwargs["passphrase"] = os.environ.get(opts.passphrase_env)
         try:
             return await asyncssh.connect(**kwargs)
+        except OSError as exc:
+            problem = address_problem(exc)
+            if problem is None or self._connected_once:
+                raise  # a timeout, or a device that answered before and may be rebooting: retried
+            raise _Fatal(self._address_line(problem)) from None
         except asyncssh.HostKeyNotVerifiable:
             raise _Fatal(await self._host_key_problem()) from None
         except asyncssh.PermissionDenied:
@@ -317,6 +354,11 @@ class SSHTransport(Transport):
             raise _Fatal(f"cannot use key file {opts.key_file}: {exc}") from None
         except FileNotFoundError as exc:
             raise _Fatal(f"key file not found: {exc.filename}") from None
+
+    def _address_line(self, problem: str) -> str:
+        """``cannot reach H port P: <problem>; check [transport] host and port in FILE`` (or ``--host``, ``--port``
+        where the command line gave them): what to fix, and where."""
+        return f"cannot reach {self.options.host} port {self.options.port}: {problem}; {self.options.where_address}"
 
     async def _host_key_problem(self) -> str:
         """Unknown or changed host key: say which, what the device presented, and how to accept it."""
@@ -479,6 +521,21 @@ def _raise_if_cut(done: Any) -> None:
 
     if done.exit_status is None and not done.exit_signal:
         raise asyncssh.ConnectionLost("the connection closed before the remote command finished")
+
+
+def address_problem(exc: OSError) -> str | None:
+    """What a failed first connection says about the address: the name does not resolve, or nothing listens
+    on that port; None for the rest (timeouts, unreachable networks), which a retry may cure."""
+    if isinstance(exc, socket.gaierror):
+        return f"the host name does not resolve ({exc.strerror or exc})"
+    text = str(exc)
+    refused = isinstance(exc, ConnectionRefusedError) or (
+        # asyncio's "Multiple exceptions: ..." when every address of a name (IPv4 and IPv6) refused
+        exc.errno is None and text.startswith("Multiple exceptions") and text.count(f"[Errno {errno.ECONNREFUSED}]")
+        == text.count("[Errno"))
+    if refused:
+        return "connection refused (no SSH server listens on that port, or a firewall rejects it)"
+    return None
 
 
 def _reason(exc: BaseException) -> str:
