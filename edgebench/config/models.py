@@ -47,7 +47,7 @@ def model_format(path_or_url: str, source: str, key: str, local: Path | None = N
         known = ", ".join(sorted(MODEL_FORMATS))
         problem = f"unsupported model file type {suffix or '(none)'!r} (known: {known})"
         found = content_format(local) if local is not None else None
-        if found is not None:
+        if local is not None and found is not None:
             problem += f"; {local} is {CONTENT_NAMES[found]}: rename it to " \
                        f"{local.with_suffix(EXTENSIONS[found]).name}"
         raise ConfigError(source, key, problem)

@@ -78,10 +78,10 @@ def default_out_dir(suite: Suite, device: str, base: Path = Path("reports")) -> 
 def case_record(case: Case) -> dict[str, Any]:
     """A case as run.json lists it before it runs: pending, skipped, or failed when its model file is bad."""
     record = {k: v for k, v in case.to_json().items() if k not in ("rules", "sensors", "seed", "model_problem")}
+    status = schema.SKIPPED if case.skip_reason else schema.PENDING
+    error: str | None = None
     if case.model_problem:
         status, error = schema.FAILED, case.model_problem
-    else:
-        status, error = (schema.SKIPPED, None) if case.skip_reason else (schema.PENDING, None)
     record.update({"status": status, "error": error, "summary": None})
     return record
 
