@@ -135,7 +135,10 @@ def _content_problem(path: Path, data: mmap.mmap, declared: str) -> Optional[str
         return f"{path} is truncated: {len(data)} bytes, too few for a TFLite flatbuffer (its header is 8)"
     if found is not None and found != declared:
         new_name = path.with_suffix(EXTENSIONS[found]).name
-        return f"{path} is {CONTENT_NAMES[found]}, not {FORMAT_NAMES[declared]}: rename it to {new_name}"
+        if problem is None:
+            return f"{path} is {CONTENT_NAMES[found]}, not {FORMAT_NAMES[declared]}: rename it to {new_name}"
+        return (f"{path} is {CONTENT_NAMES[found]}, not {FORMAT_NAMES[declared]} (rename it to {new_name}), and "
+                f"it {problem}")
     if problem is not None:
         return f"{path} {problem}"
     if found == "onnx":

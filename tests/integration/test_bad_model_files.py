@@ -104,3 +104,37 @@ def test_bad_files_fail_their_own_cases_and_the_rest_is_measured(tmp_path: Path)
     assert again.returncode == 1, again.stderr
     assert {r["case_id"]: r["error"] for r in RunStore.open(out).records()} == \
         {k: r["error"] for k, r in records.items()}
+
+
+def test_resume_runs_the_good_files_cases_and_keeps_the_bad_files_lines(tmp_path: Path) -> None:
+    from edgebench.config.profile import load_profile
+    from edgebench.config.suite import load_suite
+    from edgebench.harness import runner
+
+    files = make_bad_models(tmp_path / "models")
+    suite_path = write(tmp_path / "s.toml", suite_text(files).split('[[models]]\nname = "empty"')[0]
+                       + '[[backends]]\nname = "onnxruntime"\nthreads = 1\n')
+    out = tmp_path / "run"
+    profile = load_profile("local")
+    with runner.make_transport(profile) as transport:
+        store, cases = runner.start_run(load_suite(suite_path), profile, out, runner.RunOptions(fast=True), transport)
+    store.finish("interrupted")  # as if Ctrl-C came before the first case
+    truncated = f"{suite_path}: models[1].path[0]: {expected_lines(files)['truncated_onnx']}"
+    assert [r["case_id"] for r in RunStore.open(out).pending()] == [case_id("good", "onnxruntime")]
+    assert RunStore.open(out).record(case_id("truncated", "onnxruntime"))["error"] == truncated
+
+    runner.resume(out, profile)
+    records = {r["case_id"]: r for r in RunStore.open(out).records()}
+    assert records[case_id("good", "onnxruntime")]["status"] == "ok"
+    assert (records[case_id("truncated", "onnxruntime")]["status"],
+            records[case_id("truncated", "onnxruntime")]["error"]) == ("failed", truncated)
+
+    # planned sha256 on resume: a model file that became a directory fails its case, named, with no traceback
+    RunStore.open(out).mark(case_id("good", "onnxruntime"), "pending", None)
+    files["good_onnx"].unlink()
+    files["good_onnx"].mkdir()
+    store = RunStore.open(out)
+    assert runner.unchanged_models(store, runner.resume_cases(store)) == []
+    assert store.record(case_id("good", "onnxruntime"))["error"].startswith(
+        f"model file {files['good_onnx']} changed since the run started (sha256 was ")
+    assert store.record(case_id("good", "onnxruntime"))["error"].endswith(", the file is gone or cannot be read)")

@@ -76,6 +76,13 @@ def test_the_truncation_point_does_not_matter(tmp_path: Path) -> None:
             assert " truncated: " in line or " is not a model file: " in line, (source.name, cut, line)
 
 
+def test_the_other_format_damaged_is_named_as_both(tmp_path: Path) -> None:
+    path = tmp_path / "cut.tflite"
+    path.write_bytes(GOOD_ONNX.read_bytes()[:5000])
+    assert problem_of(path, "tflite") == (f"{path} is an ONNX model, not TFLite (rename it to cut.onnx), and it is "
+                                          f"truncated: 5000 bytes, but the ONNX model in it runs to byte 62113")
+
+
 def test_external_data_shorter_than_its_tensor(tmp_path: Path) -> None:
     from tests.fixtures.model_files import external_data_onnx
 
