@@ -1,7 +1,7 @@
 """What a model file really is, read from its bytes, and what is wrong with it, in one line that names it.
 
 The suite loader asks ``problem_of(path, declared)`` for every model file before anything runs; a file with a
-problem fails only the cases that would load it (the rest of the suite runs). ``declared`` is the format the
+problem fails only the cases that use it (the rest of the suite runs). ``declared`` is the format the
 file's extension names (``.onnx`` or ``.tflite``). The content decides, and a file whose content is the other
 format is a problem, not silently re-routed: ``m.onnx is a TFLite flatbuffer, not ONNX: rename it to m.tflite``.
 (Re-routing it would change which cases exist and put a format in run.json that disagrees with the name people
@@ -154,11 +154,15 @@ class _FlatBuffer:
         self.data = data
         self.size = len(data)
 
-    def uint(self, pos: int, width: int) -> int:
+    def within(self, pos: int, length: int) -> None:
+        """``length`` bytes from ``pos`` lie inside the file."""
         if pos < 0:
             raise Malformed(f"an offset points before the start of the file ({pos})")
-        if pos + width > self.size:
-            raise Truncated(pos + width)
+        if pos + length > self.size:
+            raise Truncated(pos + length)
+
+    def uint(self, pos: int, width: int) -> int:
+        self.within(pos, width)
         return int.from_bytes(self.data[pos:pos + width], "little")
 
     def table(self, pos: int) -> Tuple[int, int]:
@@ -170,9 +174,8 @@ class _FlatBuffer:
         table_bytes = self.uint(vtable + 2, 2)
         if vtable_bytes < 4 or vtable_bytes % 2:
             raise Malformed(f"a vtable at byte {vtable} has an impossible size ({vtable_bytes})")
-        self.uint(vtable, vtable_bytes)  # the whole vtable is inside the file
-        if table_bytes:
-            self.uint(pos, table_bytes)
+        self.within(vtable, vtable_bytes)
+        self.within(pos, table_bytes)
         return pos, vtable
 
     def field(self, table: Tuple[int, int], index: int) -> Optional[int]:
@@ -189,8 +192,7 @@ class _FlatBuffer:
         """(first element's position, count) of the vector ``field_pos`` refers to; all of it in the file."""
         start = field_pos + self.uint(field_pos, 4)
         count = self.uint(start, 4)
-        if count:
-            self.uint(start + 4 + (count - 1) * element_bytes, element_bytes)
+        self.within(start + 4, count * element_bytes)
         return start + 4, count
 
     def tables(self, field_pos: Optional[int]) -> List[Tuple[int, int]]:
@@ -228,8 +230,8 @@ def _tflite_problem(data: bytes | mmap.mmap) -> Optional[str]:
             size_pos = buffer.field(weights, _BUFFER_SIZE)
             if offset_pos is not None and size_pos is not None:
                 offset, size = buffer.uint(offset_pos, 8), buffer.uint(size_pos, 8)
-                if offset > 1 and size:  # weights appended after the flatbuffer (models over 2 GB)
-                    buffer.uint(offset + size - 1, 1)
+                if offset > 1:  # weights appended after the flatbuffer (models over 2 GB)
+                    buffer.within(offset, size)
     except Truncated as cut:
         return f"is truncated: {buffer.size} bytes, but the TFLite flatbuffer in it runs to byte {cut.need_bytes}"
     except Malformed as exc:

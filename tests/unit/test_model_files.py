@@ -83,6 +83,28 @@ def test_the_other_format_damaged_is_named_as_both(tmp_path: Path) -> None:
                                           f"truncated: 5000 bytes, but the ONNX model in it runs to byte 62113")
 
 
+def test_tflite_weights_appended_after_the_flatbuffer(tmp_path: Path) -> None:
+    """Models over 2 GB keep their weights after the flatbuffer (Buffer.offset/size, absolute): they count."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(GOOD_TFLITE.read_bytes(), 0))
+    largest = max(model.buffers, key=lambda b: 0 if b.data is None else len(b.data))
+    weights = bytes(bytearray(largest.data))
+    largest.data = None
+    largest.offset, largest.size = 1 << 20, len(weights)  # placed once the flatbuffer's length is known
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    flat = bytes(builder.Output())
+    assert len(flat) < 1 << 20
+    path = tmp_path / "appended.tflite"
+    path.write_bytes(flat + bytes((1 << 20) - len(flat)) + weights)
+    assert problem_of(path, "tflite") is None
+    path.write_bytes(flat + bytes((1 << 20) - len(flat)) + weights[:-1])
+    assert problem_of(path, "tflite") == (f"{path} is truncated: {(1 << 20) + len(weights) - 1} bytes, but the "
+                                          f"TFLite flatbuffer in it runs to byte {(1 << 20) + len(weights)}")
+
+
 def test_external_data_shorter_than_its_tensor(tmp_path: Path) -> None:
     from tests.fixtures.model_files import external_data_onnx
 
