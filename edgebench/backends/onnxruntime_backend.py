@@ -18,7 +18,7 @@ _ORT_DTYPES = {
     "tensor(bool)": "bool",
 }
 
-#: onnxruntime's load errors, as the runtime words them (1.16 to 1.22), in edgebench's words; the first match wins
+#: onnxruntime's load errors (as 1.32 words them) in edgebench's words; the first match wins
 LOAD_ERRORS = (
     rule(r"(?P<domain>[\w.]+):(?P<op>\w+)\(-?\d+\) is not a registered function/op",
          "{runtime} {version} has no operator {op} in domain {domain}"),
@@ -35,7 +35,8 @@ LOAD_ERRORS = (
          r"(?P<latest>\d+)", "it uses opset {opset} of domain {domain}; {runtime} {version} supports up to {latest}"),
     rule(r"Unsupported model IR version: (?P<ir>\d+), max supported IR version: (?P<latest>\d+)",
          "its IR version is {ir}; {runtime} {version} reads up to {latest}"),
-    rule(r'External data path does not exist: "?(?P<file>[^"]+?)"?(?: |$)', "its external data file {file} is missing"),
+    rule(r'External data path does not exist: "(?P<file>[^"]+)"', "its external data file {file} is missing"),
+    rule(r"External data path does not exist: (?P<file>\S+)", "its external data file {file} is missing"),
     rule(r"Protobuf parsing failed", "it does not parse as an ONNX model"),
     rule(r"NO_SUCHFILE", "file not found"),
 )
