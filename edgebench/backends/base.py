@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Pattern, Sequence, Tuple
+
+from edgebench.errors import ModelError
+
+#: (what a runtime's load error says, what edgebench says instead): the groups of the first fill the second
+LoadErrorRule = Tuple[Pattern[str], str]
 
 
 @dataclass(frozen=True)
@@ -96,3 +102,23 @@ def resolve_threads(value: Any) -> int:
         except AttributeError:  # pragma: no cover - not Linux
             return os.cpu_count() or 1
     return int(value)
+
+
+def load_error(model_path: str, exc: BaseException, rules: Sequence[LoadErrorRule], fallback: str,
+               **names: str) -> ModelError:
+    """A runtime's failure to load ``model_path`` as one line: the file, what is wrong in edgebench's words
+    (the first rule whose pattern the runtime's text matches, else ``fallback``), then the runtime's own text.
+    ``names`` (runtime, version) fill the words too."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    words = fallback.format(**names)
+    for pattern, template in rules:
+        found = pattern.search(text)
+        if found:
+            groups = {k: v for k, v in found.groupdict().items() if v is not None}
+            words = template.format(**names, **groups)
+            break
+    return ModelError(f"{model_path}: {words}: {text}")
+
+
+def rule(pattern: str, words: str) -> LoadErrorRule:
+    return re.compile(pattern), words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgebench.backends.base import Backend, RuntimeInfo, Session, TensorSpec, resolve_threads
+from edgebench.backends.base import Backend, RuntimeInfo, Session, TensorSpec, load_error, resolve_threads, rule
 
 _ORT_DTYPES = {
     "tensor(float)": "float32",
@@ -17,6 +17,29 @@ _ORT_DTYPES = {
     "tensor(int64)": "int64",
     "tensor(bool)": "bool",
 }
+
+#: onnxruntime's load errors (as 1.32 words them) in edgebench's words; the first match wins
+LOAD_ERRORS = (
+    rule(r"(?P<domain>[\w.]+):(?P<op>\w+)\(-?\d+\) is not a registered function/op",
+         "{runtime} {version} has no operator {op} in domain {domain}"),
+    rule(r'In Node, \("[^"]*", (?P<op>\w+), "(?P<domain>)".*No Op registered for \w+ with domain_version of '
+         r"(?P<opset>\d+)", "{runtime} {version} has no operator {op} in domain ai.onnx (opset {opset})"),
+    rule(r'In Node, \("[^"]*", (?P<op>\w+), "(?P<domain>[^"]+)".*No Op registered for \w+ with domain_version of '
+         r"(?P<opset>\d+)", "{runtime} {version} has no operator {op} in domain {domain} (opset {opset})"),
+    rule(r'In Node, \("[^"]*", (?P<op>\w+), "(?P<domain>[^"]*)".*No opset import for domain',
+         "operator {op} is in domain {domain}, which the model does not import (no opset_import names it)"),
+    rule(r"Could not find an implementation for (?P<op>\w+)\((?P<opset>\d+)\) node",
+         "{runtime} {version} has no implementation of operator {op} (opset {opset}) for these types on the "
+         "chosen providers"),
+    rule(r"Opset (?P<opset>\d+) is under development.*support for domain (?P<domain>\S+?) is till opset "
+         r"(?P<latest>\d+)", "it uses opset {opset} of domain {domain}; {runtime} {version} supports up to {latest}"),
+    rule(r"Unsupported model IR version: (?P<ir>\d+), max supported IR version: (?P<latest>\d+)",
+         "its IR version is {ir}; {runtime} {version} reads up to {latest}"),
+    rule(r'External data path does not exist: "(?P<file>[^"]+)"', "its external data file {file} is missing"),
+    rule(r"External data path does not exist: (?P<file>\S+)", "its external data file {file} is missing"),
+    rule(r"Protobuf parsing failed", "it does not parse as an ONNX model"),
+    rule(r"NO_SUCHFILE", "file not found"),
+)
 
 GRAPH_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC",
                       "extended": "ORT_ENABLE_EXTENDED", "all": "ORT_ENABLE_ALL"}
@@ -90,8 +113,12 @@ class OnnxRuntimeBackend(Backend):
                                   else ort.ExecutionMode.ORT_SEQUENTIAL)
         providers = self.requested_providers(settings)
         provider_options = settings.get("provider_options", {})
-        session = ort.InferenceSession(
-            model_path, sess_options=options, providers=providers,
-            provider_options=[dict(provider_options.get(p, {})) for p in providers],
-        )
+        try:
+            session = ort.InferenceSession(
+                model_path, sess_options=options, providers=providers,
+                provider_options=[dict(provider_options.get(p, {})) for p in providers],
+            )
+        except Exception as exc:  # onnxruntime's own types (Fail, InvalidGraph, ...), not importable by name
+            raise load_error(model_path, exc, LOAD_ERRORS, "{runtime} {version} cannot load it",
+                             runtime="onnxruntime", version=ort.__version__) from None
         return OnnxRuntimeSession(session, ort.__version__, threads, settings)

@@ -5,13 +5,24 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from edgebench.backends.base import Backend, RuntimeInfo, Session, TensorSpec, resolve_threads
+from edgebench.backends.base import Backend, RuntimeInfo, Session, TensorSpec, load_error, resolve_threads, rule
 
 #: (module holding Interpreter, distribution name used for the version), in order of preference
 RUNTIMES = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
     ("tflite_runtime.interpreter", "tflite-runtime"),
     ("tensorflow.lite", "tensorflow"),
+)
+
+#: LiteRT's / TFLite's load errors, in edgebench's words; the first match wins
+LOAD_ERRORS = (
+    rule(r"Encountered unresolved custom op: (?P<op>[^\s.]+)", "{runtime} {version} has no custom op {op}"),
+    rule(r"Didn't find op for builtin opcode '(?P<op>\w+)' version '(?P<opset>\d+)'",
+         "{runtime} {version} has no builtin op {op} version {opset} (the model is newer than the runtime)"),
+    rule(r"Regular TensorFlow ops are not supported|Select TensorFlow op",
+         "it needs TensorFlow (select, Flex) ops, which {runtime} {version} runs only with the Flex delegate"),
+    rule(r"not a valid Flatbuffer", "it is not a valid TFLite flatbuffer"),
+    rule(r"Could not open", "it cannot be opened"),
 )
 
 
@@ -108,8 +119,12 @@ class TFLiteBackend(Backend):
             kwargs["experimental_delegates"] = delegates
         if settings.get("xnnpack") is False and hasattr(module, "OpResolverType"):
             kwargs["experimental_op_resolver_type"] = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        interpreter = module.Interpreter(**kwargs)
-        interpreter.allocate_tensors()
+        try:  # a missing op shows in allocate_tensors, not in the constructor
+            interpreter = module.Interpreter(**kwargs)
+            interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise load_error(model_path, exc, LOAD_ERRORS, "{runtime} {version} cannot load it",
+                             runtime=dist, version=version) from None
         if settings.get("xnnpack", True) and not delegates:
             used.append("XNNPACK (default)")
         return TFLiteSession(interpreter, dist, version, threads, used)

@@ -123,7 +123,8 @@ class Suite:
             "models": [
                 {"name": m.name, "precision": m.precision,
                  "files": [{"path": str(f.path), "format": f.format, "sha256": f.sha256,
-                            "bytes": f.size_bytes, "url": f.url} for f in m.files],
+                            "bytes": f.size_bytes, "url": f.url, **({"problem": f.problem} if f.problem else {})}
+                           for f in m.files],
                  "input_shapes": {k: list(v) for k, v in m.input_shapes.items()}}
                 for m in self.models
             ],
@@ -154,7 +155,7 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
         for index, rel in enumerate(paths):
             key = table.key("path") + (f"[{index}]" if isinstance(table.data["path"], list) else "")
             check_type(rel, str, table.source, key)
-            files.append(resolve_local((base_dir / rel).resolve(), sha256, table.source, key))
+            files.append(resolve_local(base_dir / rel, sha256, table.source, key))
     precision = table.get("precision", str, None) or files[0].manifest.get("precision") or "fp32"
     if precision not in PRECISIONS:
         raise table.error("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")

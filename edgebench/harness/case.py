@@ -30,6 +30,9 @@ class Case:
     sensors: Mapping[str, Any] = field(default_factory=dict)
     #: the concurrent scenario: streams run at once, each its own session and thread
     concurrency: int = 1
+    #: set when the case's model file cannot be measured (missing, truncated, ...): the runner records the case
+    #: failed with this line, naming the suite, the key and the file, and does not run it
+    model_problem: str | None = None
 
     @property
     def threads(self) -> Any:

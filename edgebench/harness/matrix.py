@@ -59,6 +59,7 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         have = ", ".join(f.format for f in model.files)
         skip = f"backend {backend_name} runs {'/'.join(backend.formats)} models; {model.name} is {have}"
         model_file = model.files[0]
+    problem = model_file.problem if skip is None else None
     case_id = make_case_id(model.name, model.precision, backend_name, settings, scenario.name, batch, concurrency)
     rules = suite.rules
     return Case(
@@ -66,7 +67,7 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         model_path=str(model_file.path), model_sha256=model_file.sha256, backend=backend_name,
         settings=settings, scenario=scenario.name, batch=batch, duration_s=scenario.duration_s,
         rules=rules, seed=suite.seed, input_shapes={k: list(v) for k, v in model.input_shapes.items()},
-        skip_reason=skip, concurrency=concurrency,
+        skip_reason=skip, concurrency=concurrency, model_problem=problem,
     )
 
 
@@ -154,12 +155,16 @@ def apply_filters(cases: Sequence[Case], patterns: Sequence[str]) -> list[Case]:
 
 def mark_unsupported(cases: Sequence[Case], profile: DeviceProfile,
                      probe: Mapping[str, Any]) -> list[Case]:
-    """Skip, with a reason, what the device cannot run: a runtime not installed, a provider it lacks."""
+    """Skip, with a reason, what the device cannot run: a runtime not installed, a provider it lacks. A case
+    whose model file is bad stays failed: the file is bad on every device."""
     from dataclasses import replace
 
     out = []
     backends_probe = probe.get("backends", {})
     for case in cases:
+        if case.model_problem:
+            out.append(case)
+            continue
         reason = case.skip_reason or _unsupported_reason(case, profile, backends_probe)
         out.append(replace(case, skip_reason=reason) if reason != case.skip_reason else case)
     return out

@@ -76,10 +76,19 @@ def default_out_dir(suite: Suite, device: str, base: Path = Path("reports")) -> 
 
 
 def case_record(case: Case) -> dict[str, Any]:
-    record = {k: v for k, v in case.to_json().items() if k not in ("rules", "sensors", "seed")}
-    record.update({"status": schema.SKIPPED if case.skip_reason else schema.PENDING, "error": None,
-                   "summary": None})
+    """A case as run.json lists it before it runs: pending, skipped, or failed when its model file is bad."""
+    record = {k: v for k, v in case.to_json().items() if k not in ("rules", "sensors", "seed", "model_problem")}
+    status = schema.SKIPPED if case.skip_reason else schema.PENDING
+    error: str | None = None
+    if case.model_problem:
+        status, error = schema.FAILED, case.model_problem
+    record.update({"status": status, "error": error, "summary": None})
     return record
+
+
+def runnable(case: Case) -> bool:
+    """Neither skipped here nor failed already because its model file is bad."""
+    return not case.skip_reason and not case.model_problem
 
 
 def run_header(suite: Suite, options: RunOptions, cases: Sequence[Case], **specific: Any) -> dict[str, Any]:
@@ -117,9 +126,11 @@ def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progre
     A lost connection marks the case ``lost`` and stops the run (``--resume`` continues it); Ctrl-C marks the
     run ``interrupted``. Either way every finished case is already on disk.
     """
-    todo = [c for c in cases if not c.skip_reason]
+    todo = [c for c in cases if runnable(c)]
     for case in cases:
-        if case.skip_reason and progress:
+        if case.model_problem and progress:
+            progress("failed", case, {"status": schema.FAILED, "error": case.model_problem})
+        elif case.skip_reason and progress:
             progress("skipped", case, {"error": case.skip_reason})
 
     def on_result(case: Case, result: dict[str, Any]) -> None:
@@ -170,10 +181,13 @@ def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
         path = Path(case.model_path)
         if case.model_sha256 and case.model_path:
             if path not in digests:
-                digests[path] = sha256_of(path) if path.is_file() else None
+                try:
+                    digests[path] = sha256_of(path)
+                except OSError:  # gone, a directory now, unreadable, a symlink loop
+                    digests[path] = None
             now = digests[path]
             if now != case.model_sha256:
-                found = f"now {now}" if now else "the file is gone"
+                found = f"now {now}" if now else "the file is gone or cannot be read"
                 store.write_case({"case_id": case.case_id, "status": schema.FAILED, "batch": case.batch,
                                   "error": f"model file {path} changed since the run started "
                                            f"(sha256 was {case.model_sha256}, {found})"})
@@ -229,7 +243,7 @@ def start_farm(suite: Suite, profiles: Sequence[DeviceProfile], out_dir: Path, o
         for case in planned:
             case = farm_case(case, profile.name)
             record = {**case_record(case), "device": profile.name}
-            if profile.name in problems and not case.skip_reason:
+            if profile.name in problems and runnable(case):
                 record.update({"status": schema.LOST, "error": problems[profile.name]})
             records.append(record)
             cases.append(case)
@@ -245,8 +259,8 @@ def start_farm(suite: Suite, profiles: Sequence[DeviceProfile], out_dir: Path, o
         backends=backends,
     )
     store = RunStore.create(out_dir, header, records)
-    runnable = [c for c in cases if c.skip_reason or c.case_id.rsplit("@", 1)[-1] not in problems]
-    return store, runnable, problems
+    to_run = [c for c in cases if not runnable(c) or c.case_id.rsplit("@", 1)[-1] not in problems]
+    return store, to_run, problems
 
 
 def resume_farm(store: RunStore, profiles: Sequence[DeviceProfile],

@@ -18,7 +18,7 @@ import traceback
 from typing import Any
 
 from edgebench import __version__, plugins
-from edgebench.errors import ModelMismatchError
+from edgebench.errors import ModelError, ModelMismatchError
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
 from edgebench.harness.inputs import build_inputs, resolve_shape
@@ -117,7 +117,9 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             "runtime": {"name": info.name, "version": info.version, **info.details},
         })
     except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}".strip().splitlines()
+        # a backend's ModelError is already edgebench's one line (file, what is wrong, the runtime's text)
+        text = str(exc) if type(exc) is ModelError else f"{type(exc).__name__}: {exc}"
+        message = text.strip().splitlines()
         result["error"] = message[0] if message else type(exc).__name__
         result["traceback_tail"] = traceback.format_exc()[-2000:]
     finally:

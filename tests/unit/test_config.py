@@ -70,17 +70,20 @@ def test_wrong_type_in_a_setting_axis(tmp_path, tiny_onnx):
     assert error_of(path) == f'{path}: backends[0].threads[1]: expected an integer or "all", got \'many\''
 
 
-def test_missing_model_file(tmp_path):
+def test_missing_model_file_is_that_files_problem_not_the_suites(tmp_path):
+    """The suite loads; the file's cases fail with this line (tests/integration/test_bad_model_files.py)."""
     path = suite_at(tmp_path, GOOD.replace("models/tiny.onnx", "models/absent.onnx"))
-    assert error_of(path) == f"{path}: models[0].path: file not found: {tmp_path / 'models' / 'absent.onnx'}"
+    model_file = load_suite(path).models[0].files[0]
+    assert model_file.problem == f"{path}: models[0].path: file not found: {tmp_path / 'models' / 'absent.onnx'}"
+    assert (model_file.format, model_file.sha256, model_file.size_bytes) == ("onnx", "", None)
 
 
 def test_sha256_mismatch(tmp_path, tiny_onnx):
     actual = hashlib.sha256(tiny_onnx.read_bytes()).hexdigest()
     path = suite_at(tmp_path, GOOD.replace('path = "models/tiny.onnx"',
                                            'path = "models/tiny.onnx"\nsha256 = "' + "0" * 64 + '"'))
-    assert error_of(path) == (f"{path}: models[0].path: sha256 mismatch for tiny.onnx: suite says {'0' * 64}, "
-                              f"file has {actual}")
+    assert load_suite(path).models[0].files[0].problem == (
+        f"{path}: models[0].path: sha256 mismatch for {tiny_onnx}: suite says {'0' * 64}, file has {actual}")
 
 
 def test_url_model_is_fetched_once_and_checked(tmp_path, tiny_onnx, monkeypatch):
@@ -92,8 +95,9 @@ def test_url_model_is_fetched_once_and_checked(tmp_path, tiny_onnx, monkeypatch)
     assert cached == tmp_path / "cache" / "edgebench" / "models" / digest / "tiny.onnx"
     bad = text.replace(digest, "f" * 64)
     path = suite_at(tmp_path, bad)
-    assert error_of(path) == (f"{path}: models[0].url: sha256 mismatch for {tiny_onnx.as_uri()}: suite says "
-                              f"{'f' * 64}, download has {digest}")
+    assert load_suite(path).models[0].files[0].problem == (
+        f"{path}: models[0].url: sha256 mismatch for {tiny_onnx.as_uri()}: suite says {'f' * 64}, download has "
+        f"{digest}")
 
 
 def test_unknown_backend_names_the_known_ones(tmp_path, tiny_onnx):
