@@ -48,8 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgebench import plugins
+    from edgebench.cli.output import open_run
     from edgebench.errors import EdgebenchError
-    from edgebench.reporting.model import build_model, open_runs
+    from edgebench.reporting.model import build_model
 
     if args.output is not None and args.output.is_dir():
         raise EdgebenchError(f"-o {args.output}: is a directory; give a file name")
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise EdgebenchError(f"--format {args.format}: no such reporter (installed: "
                              f"{', '.join(plugins.names(GROUP))})")
     render = plugins.load(GROUP, args.format)
-    model = build_model(open_runs(args.run_dirs), by=args.by, reference=args.reference)
+    model = build_model([open_run(p) for p in args.run_dirs], by=args.by, reference=args.reference)
     text = render(model)
     if not isinstance(text, str):
         raise EdgebenchError(f"reporter {args.format} ({render.__module__}) returned "
