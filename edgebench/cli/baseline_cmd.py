@@ -47,12 +47,7 @@ def save(run_dir: Path, name: str, store: Path) -> Path:
 
     check_name(name)
     run = RunStore.open(run_dir)  # refuses what is not a readable run
-    unreadable = run.unreadable_cases()
-    if unreadable:  # a baseline every later compare fails on is worse than none
-        first = next(iter(unreadable.values()))
-        more = f" (and {len(unreadable) - 1} more case files)" if len(unreadable) > 1 else ""
-        raise EdgebenchError(f"{first}{more}: not saved as a baseline; run the case again with "
-                             f"`edgebench run --resume {run_dir}`")
+    run.check_raw_files()  # a baseline every later compare fails on is worse than none
     store.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=store))
     try:

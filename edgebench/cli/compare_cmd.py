@@ -108,7 +108,10 @@ def run(args: argparse.Namespace) -> int:
         _check_output(path, option)
     base_dir, base_label = resolve(args.baseline, args.store)
     cur_dir, cur_label = resolve(args.current, args.store)
-    comparison = compare_runs(open_run(base_dir), open_run(cur_dir), rules, alpha=args.alpha,
+    baseline, current = open_run(base_dir), open_run(cur_dir)
+    for opened in (baseline, current):
+        opened.check_raw_files()  # a corrupt case file is an input error, whether or not its samples are needed
+    comparison = compare_runs(baseline, current, rules, alpha=args.alpha,
                               allow_mismatch=args.allow_mismatch, test=args.test, labels=(base_label, cur_label))
     if args.json:
         import json

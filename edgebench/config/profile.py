@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from edgebench import plugins
 from edgebench.config.fields import MAX_SECONDS, Table, check_name, load_toml
 from edgebench.config.locate import locate
 from edgebench.errors import ConfigError
@@ -73,6 +74,11 @@ class SensorsConfig:
     @classmethod
     def parse(cls, table: Table) -> SensorsConfig:
         expected = table.strings("expected", ["psutil"])
+        known = plugins.names("edgebench.sensors")
+        for index, item in enumerate(expected):  # a sensor, or one of its channels ("thermal.cpu_c")
+            if item.split(".", 1)[0] not in known:
+                raise ConfigError(table.source, f"{table.key('expected')}[{index}]",
+                                  f"unknown sensor {item.split('.', 1)[0]!r} (known: {', '.join(known)})")
         options = table.get("options", dict, {})
         for sensor, sensor_options in options.items():
             if not isinstance(sensor_options, dict):
@@ -168,7 +174,7 @@ def parse_profile(data: Mapping[str, Any], path: Path) -> DeviceProfile:
     description = top.get("description", str, "")
     device = DeviceInfo.parse(top.table("device"))
     transport_table = top.table("transport")
-    kind = transport_table.get("kind", str, "local")
+    kind = transport_table.string("kind", "local", choices=tuple(plugins.names("edgebench.transports")))
     options = {k: v for k, v in transport_table.data.items() if k != "kind"}
     if kind == "local" and options:
         raise transport_table.error(sorted(options)[0], "unknown key (the local transport takes only kind)")

@@ -98,7 +98,7 @@ class RunStore:
     def open(cls, directory: Path) -> RunStore:
         path = directory / RUN_FILE
         if not directory.is_dir():
-            raise ResultsError(f"{directory}: no such run directory")
+            raise ResultsError(f"{directory}: not a run directory (no such directory)")
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -176,16 +176,28 @@ class RunStore:
         return raw
 
     def unreadable_cases(self) -> dict[str, str]:
-        """case id -> why its raw file cannot be read, for every case that has one (reads every raw file)."""
+        """case id -> why its raw file cannot be read, for every case that has one. Decompressing checks the
+        gzip CRC and length, which a truncated or bit-flipped file fails; the JSON is not parsed (fast)."""
         found = {}
         for record in self.records():
             if not record.get("raw_file"):
                 continue
+            path = self.raw_path(record["case_id"])
             try:
-                self.load_raw(record["case_id"])
-            except ResultsError as exc:
-                found[record["case_id"]] = str(exc)
+                gzip.decompress(path.read_bytes())
+            except FileNotFoundError:
+                found[record["case_id"]] = f"{path}: raw samples missing"
+            except (OSError, EOFError, zlib.error) as exc:
+                found[record["case_id"]] = f"{path}: raw samples unreadable, truncated or corrupt ({exc})"
         return found
+
+    def check_raw_files(self) -> None:
+        """A ResultsError naming the first unreadable raw file (and how many more), if any."""
+        unreadable = self.unreadable_cases()
+        if unreadable:
+            first = next(iter(unreadable.values()))
+            more = f" (and {len(unreadable) - 1} more case files)" if len(unreadable) > 1 else ""
+            raise ResultsError(f"{first}{more}; edgebench run --resume {self.directory} runs those cases again")
 
     def requeue_unreadable(self) -> dict[str, str]:
         """``--resume``: a case whose raw file is truncated, corrupt or gone is run again (its summary in
