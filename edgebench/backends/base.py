@@ -76,7 +76,7 @@ class Backend:
             return f"must be one of {', '.join(choices)}, got {value!r}"
         bounds = cls.settings_ranges.get(key)
         if bounds is not None and not bounds[0] <= value <= bounds[1]:
-            return f"must be between {bounds[0]:g} and {bounds[1]:g}, got {value!r}"
+            return f"must be between {bounds[0]} and {bounds[1]}, got {value!r}"
         return None
 
     @classmethod

@@ -134,7 +134,8 @@ class Table:
     def seconds(self, name: str, default: Any = _MISSING, minimum: float | None = 0.0,
                 maximum: float = MAX_SECONDS, above: float | None = None) -> Any:
         """A duration in seconds: finite, >= ``minimum`` (or > ``above``), at most a day by default."""
-        value = self.number(name, default, minimum=minimum, maximum=maximum, above=above)
+        value = self.number(name, default, minimum=None if above is not None else minimum, maximum=maximum,
+                            above=above)
         return float(value) if isinstance(value, int) else value
 
     def string(self, name: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> Any:
