@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except EdgebenchError as exc:
         print(f"edgebench: error: {exc}", file=sys.stderr)
+        transports = sys.modules.get("edgebench.transports.base")
+        if transports is not None and isinstance(exc, transports.TransportError):
+            return EXIT_DEVICE  # doctor, system, sensors: the device could not be reached
         return EXIT_USAGE
     except BrokenPipeError:  # `edgebench show RUN | head`: the reader left; say nothing
         import os
