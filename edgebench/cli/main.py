@@ -72,14 +72,19 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 
-def main(argv: list[str] | None = None) -> int:
+def dispatch(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    return int(args.func(args) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; every way it can end is one of the exit codes above, and never a traceback."""
     try:
-        return int(args.func(args) or 0)
+        return dispatch(argv)
     except EdgebenchError as exc:
         print(f"edgebench: error: {exc}", file=sys.stderr)
         transports = sys.modules.get("edgebench.transports.base")
