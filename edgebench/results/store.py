@@ -170,7 +170,7 @@ class RunStore:
         except FileNotFoundError:
             raise ResultsError(f"{path}: raw samples missing") from None
         except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated or bit-flipped
-            raise ResultsError(f"{path}: raw samples unreadable, truncated or corrupt ({exc})") from None
+            raise ResultsError(f"{path}: raw samples unreadable (truncated or corrupt: {exc})") from None
         if not isinstance(raw, dict):
             raise ResultsError(f"{path}: raw samples unreadable (a JSON {type(raw).__name__}, not an object)")
         return raw
@@ -188,7 +188,7 @@ class RunStore:
             except FileNotFoundError:
                 found[record["case_id"]] = f"{path}: raw samples missing"
             except (OSError, EOFError, zlib.error) as exc:
-                found[record["case_id"]] = f"{path}: raw samples unreadable, truncated or corrupt ({exc})"
+                found[record["case_id"]] = f"{path}: raw samples unreadable (truncated or corrupt: {exc})"
         return found
 
     def check_raw_files(self) -> None:

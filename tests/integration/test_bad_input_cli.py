@@ -184,7 +184,7 @@ def test_resume_runs_a_case_whose_file_is_corrupt_again(good_run, tmp_path, caps
     case_id = damaged.name[: -len(".json.gz")]
     rc, err = run_main(capsys, "run", "--resume", str(run))
     assert rc == 0
-    assert err[0].startswith(f"edgebench: {damaged}: raw samples unreadable, truncated or corrupt (")
+    assert err[0].startswith(f"edgebench: {damaged}: raw samples unreadable (truncated or corrupt: ")
     assert err[0].endswith(f"; case {case_id} runs again")
     store = RunStore.open(run)
     assert store.record(case_id)["status"] == "ok" and store.load_raw(case_id)["latency_ns"]
