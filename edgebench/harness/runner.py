@@ -130,7 +130,14 @@ def start_run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunO
 
 
 def resume_cases(store: RunStore) -> list[Case]:
-    specs = store.document.get("case_specs", {})
+    specs = store.document.get("case_specs")
+    specs = specs if isinstance(specs, dict) else {}
+    missing = [r["case_id"] for r in store.pending() if r["case_id"] not in specs]
+    if missing:
+        from edgebench.errors import ResultsError
+
+        raise ResultsError(f"{store.directory / 'run.json'}: case_specs: no spec for case {missing[0]}, so it "
+                           f"cannot be run again (run.json edited or damaged?)")
     return [Case.from_json(specs[r["case_id"]]) for r in store.pending()]
 
 

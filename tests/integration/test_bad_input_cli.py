@@ -215,3 +215,30 @@ def test_internal_error_in_a_run_leaves_its_traceback_in_the_run_directory(tmp_p
     assert last.startswith("edgebench: internal error: ZeroDivisionError: division by zero (traceback in ")
     log = Path(last[last.index("traceback in ") + len("traceback in "):-1])
     assert log.parent == out and "ZeroDivisionError" in log.read_text()
+
+
+def test_html_report_says_which_plots_it_leaves_out(good_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    flip_bit(first_case_file(run))
+    rc, err = run_main(capsys, "report", str(run), "--format", "html", "-o", str(tmp_path / "r.html"))
+    assert rc == 0
+    assert err[0].startswith(f"edgebench: note: {first_case_file(run)}: raw samples unreadable (truncated or "
+                             f"corrupt: ")
+    assert err[0].endswith("; its plots are left out")
+    assert (tmp_path / "r.html").is_file()
+
+
+def test_resume_without_the_case_specs_is_one_line(good_run, tmp_path, capsys):
+    import json
+
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    document = json.loads((run / "run.json").read_text())
+    document["cases"][0]["status"] = "pending"
+    del document["case_specs"]
+    (run / "run.json").write_text(json.dumps(document))
+    rc, err = run_main(capsys, "run", "--resume", str(run))
+    assert rc == 2
+    assert err == [f"edgebench: error: {run / 'run.json'}: case_specs: no spec for case "
+                   f"{document['cases'][0]['case_id']}, so it cannot be run again (run.json edited or damaged?)"]
