@@ -14,6 +14,7 @@ from edgebench.config.fields import (
     MAX_BATCH,
     MAX_CONCURRENCY,
     MAX_ITERATIONS,
+    MAX_SECONDS,
     MAX_THREADS,
     Table,
     as_list,
@@ -259,7 +260,18 @@ def check_threads(suite: Suite, cores: int, device: str) -> None:
                                                     f"{device} ({limit}); use at most {limit}, or \"all\"")
 
 
-def _check_include(table: Table) -> dict[str, Any]:
+def check_case_duration(rules: RunRules, duration_s: float | None, streams: int, source: str, key: str) -> None:
+    """One case may run for at most MAX_SECONDS: its loop plus the warm-up of each of its streams. Each bound
+    holds alone, but together (256 streams x a day of warm-up) they would overflow a worker's timeout."""
+    loop = duration_s if duration_s is not None else rules.max_seconds
+    total = loop + streams * rules.warmup_seconds
+    if total > MAX_SECONDS:
+        loop_key = "duration_s" if duration_s is not None else "max_seconds"
+        raise ConfigError(source, key, f"a case would run up to {total:.0f} s ({loop_key} + {streams} stream(s) x "
+                                       f"warmup_seconds), more than the {MAX_SECONDS:.0f} s one case may take")
+
+
+def _check_include(table: Table, rules: RunRules) -> dict[str, Any]:
     """An include rule's settings are values of the backend it names: held to the same checks."""
     rule = dict(table.data)
     backend_name = rule.get("backend")
@@ -275,6 +287,8 @@ def _check_include(table: Table) -> dict[str, Any]:
     for key, maximum in (("batch", MAX_BATCH), ("concurrency", MAX_CONCURRENCY)):
         if isinstance(rule.get(key), int):  # anything else: the matrix says "expected one integer"
             check_number(rule[key], table.source, table.key(key), 1, maximum)
+    if isinstance(rule.get("concurrency"), int):
+        check_case_duration(rules, None, rule["concurrency"], table.source, table.key("concurrency"))
     return rule
 
 
@@ -328,7 +342,10 @@ def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:
         seen.add((model.name, model.precision))
     backends = tuple(_parse_backend(t) for t in top.tables("backends", required=True))
     scenarios = tuple(_parse_scenario(t) for t in top.tables("scenarios")) or (ScenarioSpec("single_stream"),)
-    include = tuple(_check_include(t) for t in top.tables("include"))
+    for scenario in scenarios:
+        check_case_duration(rules, scenario.duration_s, max(scenario.concurrency), str(path),
+                            scenario.key or "scenarios")
+    include = tuple(_check_include(t, rules) for t in top.tables("include"))
     exclude = tuple(dict(t.data) for t in top.tables("exclude"))
     top.done()
     return Suite(name, path, description, seed, rules, models, backends, scenarios, include, exclude)

@@ -246,3 +246,14 @@ def test_table_helpers_keep_defaults_and_types():
     table.done()
     with pytest.raises(ConfigError, match="f.toml: names: an empty list"):
         Table({"names": []}, "f.toml").strings("names", allow_empty=False)
+
+
+def test_a_case_may_not_run_longer_than_a_day(tmp_path):
+    """Each bound alone holds, but 256 streams x a day of warm-up would overflow the worker's timeout."""
+    text = edited(SUITE, "min_iterations = 5", "warmup_seconds = 3600\nmin_iterations = 5")
+    path = write(tmp_path / "s.toml", edited(text, 'name = "single_stream"', 'name = "concurrent"\nconcurrency = 256'))
+    assert error_of(load_suite, path) == (f"{path}: scenarios[0]: a case would run up to 921600 s (max_seconds + "
+                                          f"256 stream(s) x warmup_seconds), more than the 86400 s one case may take")
+    path = write(tmp_path / "s.toml", text + '[[include]]\nmodel = "kws"\nbackend = "null"\nscenario = "concurrent"\n'
+                                             'concurrency = 200\n')
+    assert error_of(load_suite, path).startswith(f"{path}: include[0].concurrency: a case would run up to 720000 s")
