@@ -226,16 +226,17 @@ def _parse_backend(table: Table) -> BackendSpec:
 def check_setting(backend: Any, key: str, value: Any, source: str, item_key: str) -> None:
     """One value of a backend setting: its type, ``threads`` 1..MAX_THREADS or ``"all"``, then whatever the
     backend itself says about it (``Backend.check_setting``: choices, ranges, the shape of a delegate)."""
-    if key.endswith("threads"):
+    types = backend.settings_schema[key]
+    if key.endswith("threads") and str in types:
         if isinstance(value, str):
             if value != "all":
                 raise ConfigError(source, item_key, f"expected an integer or \"all\", got {value!r}")
             return
-        check_type(value, int, source, item_key)
+        types = (int,)
+    check_type(value, types, source, item_key)
+    if key.endswith("threads"):
         check_number(value, source, item_key, 1, MAX_THREADS)
-        return
-    check_type(value, backend.settings_schema[key], source, item_key)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         check_number(value, source, item_key)
     problem = backend.check_setting(key, value)
     if problem:

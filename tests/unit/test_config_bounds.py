@@ -124,6 +124,8 @@ SUITE_CASES = [
      "backends[0].execution_mode", "must be one of sequential, parallel, got 'fast'"),
     ('name = "null"\nbusy_wait_us = 0', 'name = "onnxruntime"\ninter_op_threads = 0',
      "backends[0].inter_op_threads", "must be between 1 and 1024, got 0"),
+    ('name = "null"\nbusy_wait_us = 0', 'name = "onnxruntime"\ninter_op_threads = "all"',
+     "backends[0].inter_op_threads", "expected an integer, got a string 'all'"),
     ('name = "null"\nbusy_wait_us = 0', 'name = "onnxruntime"\nproviders = []', "backends[0].providers",
      "an empty list: name at least one execution provider"),
     ('name = "null"\nbusy_wait_us = 0', 'name = "onnxruntime"\nprovider_options = { CPUExecutionProvider = 1 }',
