@@ -197,7 +197,9 @@ class RunStore:
         if unreadable:
             first = next(iter(unreadable.values()))
             more = f" (and {len(unreadable) - 1} more case files)" if len(unreadable) > 1 else ""
-            raise ResultsError(f"{first}{more}; edgebench run --resume {self.directory} runs those cases again")
+            fix = ("save the baseline again from a sound run" if (self.directory / "baseline.json").exists()
+                   else f"`edgebench run --resume {self.directory}` runs those cases again")
+            raise ResultsError(f"{first}{more}; {fix}")
 
     def requeue_unreadable(self) -> dict[str, str]:
         """``--resume``: a case whose raw file is truncated, corrupt or gone is run again (its summary in
