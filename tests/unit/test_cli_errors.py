@@ -59,3 +59,14 @@ def test_the_run_directory_stays_inside_reports(tmp_path, repo):
             default_out_dir(dataclasses.replace(suite, name=name), "local", base=tmp_path / "reports")
     with pytest.raises(ConfigError, match="would not be inside"):
         default_out_dir(suite, "../up", base=tmp_path / "reports")
+
+
+def test_suites_lists_a_broken_file_among_the_others(tmp_path, monkeypatch, capsys, repo):
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "bad.toml").write_bytes(b"\xff\xfe")
+    (tmp_path / "suites" / "smoke.toml").write_text((repo / "suites" / "smoke.toml").read_text())
+    monkeypatch.setenv("EDGEBENCH_HOME", str(tmp_path))
+    assert cli.main(["suites"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:2] == ["bad", "?"] and "not a UTF-8 text file" in out[0]
+    assert any(line.startswith("smoke ") for line in out)
