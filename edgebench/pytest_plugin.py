@@ -64,6 +64,14 @@ class ModelBenchmark:
         if unknown:  # a typo, or a suite-only key such as concurrency, would otherwise be dropped silently
             raise TypeError(f"edgebench_model: unknown setting {', '.join(unknown)} for backend {backend} "
                             f"(known: {', '.join(sorted(backend_class.settings_schema))})")
+        from edgebench.config.suite import check_setting
+        from edgebench.errors import ConfigError
+
+        for key, value in settings.items():  # the bounds a suite holds them to (threads 1..1024, choices, ...)
+            try:
+                check_setting(backend_class, key, value, "edgebench_model", key)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
         reason = backend_class.installed()
         if reason is not None:
             pytest.skip(f"edgebench backend {backend}: {reason}")

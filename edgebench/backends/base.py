@@ -67,6 +67,23 @@ class Backend:
     settings_schema: ClassVar[dict[str, tuple[type, ...]]] = {}
     #: settings whose single value is itself a list (so the matrix axis is a list of lists)
     list_settings: ClassVar[frozenset[str]] = frozenset()
+    #: string settings -> the values they may take
+    settings_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: numeric settings -> (minimum, maximum); ``*threads`` settings are bounded by the suite for every backend
+    settings_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+
+    @classmethod
+    def check_setting(cls, key: str, value: Any) -> str | None:
+        """Why one value of a setting (type already checked) is wrong, or None. The suite calls this while it
+        is parsed, so a bad value is one line naming file and key before the run, not a failure of every case
+        in the worker. Backends with structured settings (delegates, provider options) extend it."""
+        choices = cls.settings_choices.get(key)
+        if choices is not None and value not in choices:
+            return f"must be one of {', '.join(choices)}, got {value!r}"
+        bounds = cls.settings_ranges.get(key)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            return f"must be between {bounds[0]} and {bounds[1]}, got {value!r}"
+        return None
 
     @classmethod
     def installed(cls) -> str | None:

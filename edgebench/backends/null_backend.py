@@ -33,6 +33,8 @@ class NullBackend(Backend):
     name = "null"
     formats = ("onnx", "tflite", "none")
     settings_schema = {"busy_wait_us": (int, float), "threads": (int, str)}
+    #: up to one second per inference
+    settings_ranges = {"busy_wait_us": (0, 1_000_000)}
 
     @classmethod
     def probe(cls) -> dict[str, Any]:

@@ -43,6 +43,7 @@ LOAD_ERRORS = (
 
 GRAPH_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC",
                       "extended": "ORT_ENABLE_EXTENDED", "all": "ORT_ENABLE_ALL"}
+EXECUTION_MODES = ("sequential", "parallel")
 
 
 def _spec(arg: Any) -> TensorSpec:
@@ -86,6 +87,22 @@ class OnnxRuntimeBackend(Backend):
         "provider_options": (dict,),
     }
     list_settings = frozenset({"providers"})
+    settings_choices = {"graph_optimization": tuple(GRAPH_OPTIMIZATION), "execution_mode": EXECUTION_MODES}
+
+    @classmethod
+    def check_setting(cls, key: str, value: Any) -> str | None:
+        if key == "providers":
+            if not value:
+                return "an empty list: name at least one execution provider"
+            bad = [p for p in value if not isinstance(p, str) or not p]
+            if bad:
+                return f"expected execution provider names such as \"CPUExecutionProvider\", got {bad[0]!r}"
+        if key == "provider_options":
+            for provider, options in value.items():
+                if not isinstance(options, dict):
+                    return (f"{provider}: expected a table of that provider's options, "
+                            f"got {type(options).__name__} {options!r}")
+        return super().check_setting(key, value)
 
     @classmethod
     def probe(cls) -> dict[str, Any]:

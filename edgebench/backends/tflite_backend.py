@@ -99,6 +99,23 @@ class TFLiteBackend(Backend):
     list_settings = frozenset({"delegates"})
 
     @classmethod
+    def check_setting(cls, key: str, value: Any) -> str | None:
+        if key == "delegates":
+            for index, entry in enumerate(value):
+                if isinstance(entry, str) and entry:
+                    continue
+                if isinstance(entry, dict):
+                    unknown = sorted(set(entry) - {"library", "options"})
+                    if unknown:
+                        return f"delegate {index}: unknown key {unknown[0]!r} (known: library, options)"
+                    if isinstance(entry.get("library"), str) and entry["library"] and isinstance(
+                            entry.get("options", {}), dict):
+                        continue
+                return (f"delegate {index}: expected a library path or {{ library = \"...\", options = {{ ... }} }}, "
+                        f"got {entry!r}")
+        return super().check_setting(key, value)
+
+    @classmethod
     def probe(cls) -> dict[str, Any]:
         _, dist, version = import_interpreter_module()
         return {"version": version, "runtime": dist}

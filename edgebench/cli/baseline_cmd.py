@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ def save(run_dir: Path, name: str, store: Path) -> Path:
 
     check_name(name)
     run = RunStore.open(run_dir)  # refuses what is not a readable run
+    run.check_raw_files()  # a baseline every later compare fails on is worse than none
     store.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=store))
     try:
@@ -55,6 +57,10 @@ def save(run_dir: Path, name: str, store: Path) -> Path:
                 shutil.copytree(source, staging / item)
             elif source.exists():
                 shutil.copy2(source, staging / item)
+        if not (staging / "summary.csv").exists():  # rebuilt from run.json, which holds every row
+            (staging / "summary.csv").write_text(run.summary_csv(), encoding="utf-8")
+            print(f"edgebench: note: {run_dir / 'summary.csv'}: was missing; the baseline has it rebuilt from "
+                  f"run.json", file=sys.stderr)
         meta = {"name": name, "source": str(run_dir.resolve()), "saved_at": time.time(),
                 "device": run.device, "suite": (run.document.get("suite") or {}).get("name"),
                 "git_commit": run.document.get("git_commit"), "cases": len(run.records())}
@@ -142,11 +148,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:20s} {str(meta.get('device', '-')):16s} {str(meta.get('suite', '-')):16s} "
                   f"{meta.get('cases', '-')!s:>5} cases  saved {saved} UTC  {str(meta.get('git_commit') or '')[:12]}")
         return 0
+    from edgebench.cli.output import open_run
     from edgebench.reporting.table import render_table
-    from edgebench.results.store import RunStore
 
     directory, _ = resolve(check_name(args.name), store)
-    stored = RunStore.open(directory)
+    stored = open_run(directory)
     print(f"baseline {args.name} ({directory}); device {stored.device}")
     print(render_table(stored.summary_rows()))
     return 0

@@ -25,7 +25,7 @@ are incomparable unless --allow-mismatch.
 exit codes:
   0  pass: no case is worse
   1  regression: at least one case is worse (or failed in CURRENT)
-  2  usage or input error (bad rule, unreadable run, unknown baseline)
+  2  usage or input error (bad rule, unknown baseline, an unreadable run.json or cases/*.json.gz)
   4  incomparable: nothing worse, but some case could not be compared (context differs, case missing)
 
 examples:
@@ -101,14 +101,17 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.analysis.compare import compare_runs
     from edgebench.analysis.gates import DEFAULT_RULES, parse_rules
     from edgebench.cli.baseline_cmd import resolve
-    from edgebench.results.store import RunStore
+    from edgebench.cli.output import open_run
 
     rules = parse_rules(args.fail_on or list(DEFAULT_RULES))
     for path, option in ((args.junit, "--junit"), (args.markdown, "--markdown"), (args.json, "--json")):
         _check_output(path, option)
     base_dir, base_label = resolve(args.baseline, args.store)
     cur_dir, cur_label = resolve(args.current, args.store)
-    comparison = compare_runs(RunStore.open(base_dir), RunStore.open(cur_dir), rules, alpha=args.alpha,
+    baseline, current = open_run(base_dir), open_run(cur_dir)
+    for opened in (baseline, current):
+        opened.check_raw_files()  # a corrupt case file is an input error, whether or not its samples are needed
+    comparison = compare_runs(baseline, current, rules, alpha=args.alpha,
                               allow_mismatch=args.allow_mismatch, test=args.test, labels=(base_label, cur_label))
     if args.json:
         import json

@@ -137,9 +137,9 @@ def to_pytest_benchmark(store: Any, with_data: bool = False) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgebench.results.store import RunStore
+    from edgebench.cli.output import open_run
 
-    store = RunStore.open(args.run_dir)
+    store = open_run(args.run_dir)
     text = json.dumps(to_pytest_benchmark(store, args.with_data), indent=4) + "\n"
     write_output(text, args.output)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from edgebench.cli.output import write_output
@@ -48,8 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgebench import plugins
+    from edgebench.cli.output import open_run
     from edgebench.errors import EdgebenchError
-    from edgebench.reporting.model import build_model, open_runs
+    from edgebench.reporting.model import build_model
 
     if args.output is not None and args.output.is_dir():
         raise EdgebenchError(f"-o {args.output}: is a directory; give a file name")
@@ -57,15 +59,18 @@ def run(args: argparse.Namespace) -> int:
         raise EdgebenchError(f"--format {args.format}: no such reporter (installed: "
                              f"{', '.join(plugins.names(GROUP))})")
     render = plugins.load(GROUP, args.format)
-    model = build_model(open_runs(args.run_dirs), by=args.by, reference=args.reference)
+    stores = [open_run(p) for p in args.run_dirs]
+    if args.format == "html":  # the one format that reads the raw samples (its plots): say what it leaves out
+        for store in stores:
+            for problem in store.unreadable_cases().values():
+                print(f"edgebench: note: {problem}; its plots are left out", file=sys.stderr)
+    model = build_model(stores, by=args.by, reference=args.reference)
     text = render(model)
     if not isinstance(text, str):
         raise EdgebenchError(f"reporter {args.format} ({render.__module__}) returned "
                              f"{type(text).__name__}, not the report's text")
     write_output(text, args.output)
     if args.format == "html":
-        import sys
-
         from edgebench.reporting.plots import missing_note
 
         note = missing_note(str(args.output or "the report"))

@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         from edgebench.results.store import RunStore
 
         stored = RunStore.open(args.resume)
+        for case_id, problem in stored.requeue_unreadable().items():
+            print(f"edgebench: {problem}; case {case_id} runs again", file=sys.stderr)
         if "farm" in stored.document:
             return run_farm(args, stored)
         profile = load_profile(profiles_given[0] if profiles_given else stored.document["profile"]["path"])

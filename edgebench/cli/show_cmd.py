@@ -14,10 +14,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgebench.cli.output import open_run
     from edgebench.reporting.table import render_table
-    from edgebench.results.store import RunStore
 
-    store = RunStore.open(args.run_dir)
+    store = open_run(args.run_dir)
     doc = store.document
     env = doc.get("environment", {})
     print(f"run {args.run_dir}  ({doc.get('state')})")

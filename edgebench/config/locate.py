@@ -65,6 +65,8 @@ def locate(name_or_path: str | Path, kind: str) -> Path:
     if candidate.suffix == ".toml" or os.sep in str(name_or_path):
         if candidate.is_file():
             return candidate.resolve()
+        if candidate.is_dir():
+            raise ConfigError(str(candidate), "", "is a directory, not a TOML file")
         raise ConfigError(str(candidate), "", "file not found")
     for directory in search_dirs(kind):
         path = directory / f"{name_or_path}.toml"

@@ -6,9 +6,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from edgebench.config.fields import Table, load_toml
+from edgebench import plugins
+from edgebench.config.fields import MAX_SECONDS, Table, check_name, load_toml
 from edgebench.config.locate import locate
 from edgebench.errors import ConfigError
+
+#: bounds of a profile's values (the README's "Configuration bounds"); durations: fields.MAX_SECONDS
+MAX_CORES = 1024
+MAX_RAM_GB = 65_536
+MAX_TDP_W = 10_000
+MAX_PRICE_USD = 10_000_000
+#: sensor sampling period: 1 ms .. 1 min
+MAX_PERIOD_MS = 60_000
+#: the sensors' idle window before each case (it gives idle power): up to an hour
+MAX_IDLE_SECONDS = 3600.0
+#: cool-down temperatures, degrees C
+TEMP_RANGE_C = (-40.0, 150.0)
 
 
 @dataclass(frozen=True)
@@ -29,12 +42,12 @@ class DeviceInfo:
             board=table.get("board", str, ""),
             soc=table.get("soc", str, ""),
             cpu=table.get("cpu", str, ""),
-            cores=table.get("cores", int, None),
-            ram_gb=table.number("ram_gb", None, minimum=0),
+            cores=table.integer("cores", None, 1, MAX_CORES),
+            ram_gb=table.number("ram_gb", None, maximum=MAX_RAM_GB, above=0),
             accelerator=table.get("accelerator", str, ""),
             os=table.get("os", str, ""),
-            tdp_w=table.number("tdp_w", None, minimum=0),
-            price_usd=table.number("price_usd", None, minimum=0),
+            tdp_w=table.number("tdp_w", None, maximum=MAX_TDP_W, above=0),
+            price_usd=table.number("price_usd", None, minimum=0, maximum=MAX_PRICE_USD),
         )
         table.done()
         return info
@@ -67,15 +80,21 @@ class SensorsConfig:
 
     @classmethod
     def parse(cls, table: Table) -> SensorsConfig:
-        expected = table.get("expected", list, ["psutil"])
-        for index, name in enumerate(expected):
-            if not isinstance(name, str):
-                raise ConfigError(table.source, f"{table.key('expected')}[{index}]", "expected a string")
+        expected = table.strings("expected", ["psutil"])
+        known = plugins.names("edgebench.sensors")
+        for index, item in enumerate(expected):  # a sensor, or one of its channels ("thermal.cpu_c")
+            if item.split(".", 1)[0] not in known:
+                raise ConfigError(table.source, f"{table.key('expected')}[{index}]",
+                                  f"unknown sensor {item.split('.', 1)[0]!r} (known: {', '.join(known)})")
         options = table.get("options", dict, {})
+        for sensor, sensor_options in options.items():
+            if not isinstance(sensor_options, dict):
+                raise ConfigError(table.source, f"{table.key('options')}.{sensor}",
+                                  f"expected a table of the {sensor} sensor's options, got {sensor_options!r}")
         config = cls(
             expected=tuple(expected),
-            period_ms=int(table.number("period_ms", 100, minimum=1)),
-            idle_seconds=float(table.number("idle_seconds", 0.0, minimum=0)),
+            period_ms=table.integer("period_ms", 100, 1, MAX_PERIOD_MS),
+            idle_seconds=table.seconds("idle_seconds", 0.0, maximum=MAX_IDLE_SECONDS),
             total_power_channel=table.get("total_power_channel", str, None),
             root=table.get("root", str, "/"),
             options={k: dict(v) for k, v in options.items()},
@@ -96,9 +115,9 @@ class CooldownConfig:
     @classmethod
     def parse(cls, table: Table) -> CooldownConfig:
         config = cls(
-            max_temp_c=table.number("max_temp_c", None),
-            stable_delta_c=table.number("stable_delta_c", None, minimum=0),
-            timeout_s=float(table.number("timeout_s", 0.0, minimum=0)),
+            max_temp_c=table.number("max_temp_c", None, *TEMP_RANGE_C),
+            stable_delta_c=table.number("stable_delta_c", None, maximum=50.0, above=0),
+            timeout_s=table.seconds("timeout_s", 0.0, maximum=MAX_SECONDS),
             channel=table.get("channel", str, None),
         )
         table.done()
@@ -144,24 +163,42 @@ def _redact(options: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ("***" if any(s in k.lower() for s in _SECRET_KEYS) else v) for k, v in options.items()}
 
 
+def _parse_offered(table: Table) -> dict[str, Any]:
+    """``[backends.NAME]``: what the device offers for a backend (``providers``, ``delegates``: names)."""
+    offered = {}
+    for key in ("providers", "delegates"):
+        if table.has(key):
+            offered[key] = table.strings(key)
+    table.done()
+    return offered
+
+
 def parse_profile(data: Mapping[str, Any], path: Path) -> DeviceProfile:
     top = Table(data, str(path))
-    name = top.get("name", str, path.stem)
+    if top.has("name"):
+        name = top.safe_name("name")
+    else:
+        name = check_name(path.stem, str(path), "name (taken from the file name)")
     description = top.get("description", str, "")
     device = DeviceInfo.parse(top.table("device"))
     transport_table = top.table("transport")
-    kind = transport_table.get("kind", str, "local")
+    kind = transport_table.string("kind", "local", choices=tuple(plugins.names("edgebench.transports")))
     options = {k: v for k, v in transport_table.data.items() if k != "kind"}
+    if kind == "local" and options:
+        raise transport_table.error(sorted(options)[0], "unknown key (the local transport takes only kind)")
     transport = TransportConfig(kind, options, str(path))
     backends_table = top.table("backends")
     backends: dict[str, dict[str, Any]] = {}
     for backend_name in backends_table.data:
-        backends[backend_name] = dict(backends_table.table(backend_name).data)
+        backends[backend_name] = _parse_offered(backends_table.table(backend_name))
     backends_table.done()
     sensors = SensorsConfig.parse(top.table("sensors"))
     cooldown = CooldownConfig.parse(top.table("cooldown"))
     prepare = dict(top.table("prepare").data)
     top.done()
+    from edgebench.system.ops import PrepareConfig
+
+    PrepareConfig.parse(prepare, str(path), cooldown)  # its errors now, not after the run directory exists
     return DeviceProfile(name, path, description, device, transport, backends, sensors, cooldown, prepare)
 
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from edgebench import plugins
-from edgebench.config.fields import Table, as_list, check_type, load_toml
+from edgebench.config.fields import (
+    MAX_BATCH,
+    MAX_CONCURRENCY,
+    MAX_ITERATIONS,
+    MAX_SECONDS,
+    MAX_THREADS,
+    Table,
+    as_list,
+    check_name,
+    check_number,
+    check_type,
+    load_toml,
+)
 from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
 
@@ -43,19 +56,24 @@ class RunRules:
 
     @classmethod
     def parse(cls, table: Table, base: RunRules | None = None) -> RunRules:
+        """Every rule bounded (see fields: MAX_ITERATIONS, MAX_SECONDS); minimums not above maximums."""
         base = base or cls()
-        values = {}
-        for name, default in asdict(base).items():
-            minimum = 0 if name != "confidence" else 0.5
-            values[name] = table.number(name, default, minimum=minimum)
-            if name.endswith("iterations"):
-                values[name] = int(values[name])
+        rules = cls(
+            warmup_iterations=table.integer("warmup_iterations", base.warmup_iterations, 0, MAX_ITERATIONS),
+            warmup_seconds=table.seconds("warmup_seconds", base.warmup_seconds),
+            min_iterations=table.integer("min_iterations", base.min_iterations, 1, MAX_ITERATIONS),
+            min_seconds=table.seconds("min_seconds", base.min_seconds),
+            max_seconds=table.seconds("max_seconds", base.max_seconds, above=0.0),
+            max_iterations=table.integer("max_iterations", base.max_iterations, 1, MAX_ITERATIONS),
+            target_ci_rel_width=table.number("target_ci_rel_width", base.target_ci_rel_width, 0.0, 1.0),
+            confidence=table.number("confidence", base.confidence, 0.5, 0.999),
+        )
         table.done()
-        rules = cls(**values)
         if rules.max_seconds < rules.min_seconds:
-            raise table.error("max_seconds", f"must be >= min_seconds ({rules.min_seconds})")
-        if not rules.confidence < 1:
-            raise table.error("confidence", "must be below 1")
+            raise table.error("max_seconds", f"must be >= min_seconds ({rules.min_seconds}), got {rules.max_seconds}")
+        if rules.max_iterations < rules.min_iterations:
+            raise table.error("max_iterations", f"must be >= min_iterations ({rules.min_iterations}), "
+                                                f"got {rules.max_iterations}")
         return rules
 
     def fast(self) -> RunRules:
@@ -143,8 +161,10 @@ class Suite:
 
 
 def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
-    name = table.get("name", str)
+    name = table.safe_name("name")
     sha256 = table.get("sha256", str, None)
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise table.error("sha256", f"expected 64 hexadecimal digits, got {sha256!r}")
     files: list[ModelFile] = []
     if table.has("url"):
         if sha256 is None:
@@ -152,6 +172,8 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
         files.append(resolve_url(table.get("url", str), sha256, table.source, table.key("url")))
     if table.has("path") or not files:
         paths = as_list(table.raw("path"))
+        if not paths:
+            raise table.error("path", "an empty list: give at least one model file")
         for index, rel in enumerate(paths):
             key = table.key("path") + (f"[{index}]" if isinstance(table.data["path"], list) else "")
             check_type(rel, str, table.source, key)
@@ -163,8 +185,11 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
     shape_table = table.table("input_shapes")
     for input_name in shape_table.data:
         shape = shape_table.get(input_name, list)
+        if not shape:
+            raise shape_table.error(input_name, "an empty shape: give every dimension")
         for dim in shape:
             check_type(dim, int, table.source, shape_table.key(input_name))
+            check_number(dim, table.source, shape_table.key(input_name), 1, 1_000_000)
         shapes[input_name] = tuple(shape)
     table.done()
     return ModelSpec(name, precision, tuple(files), shapes, table.prefix)
@@ -189,24 +214,93 @@ def _parse_backend(table: Table) -> BackendSpec:
             axis = value if value and all(isinstance(v, list) for v in value) else [value]
         else:
             axis = as_list(value)
+        if not axis:
+            raise table.error(key, "an empty list: give at least one value")
         for index, item in enumerate(axis):
             item_key = table.key(key) + (f"[{index}]" if len(axis) > 1 else "")
-            check_type(item, backend.settings_schema[key], table.source, item_key)
-            if key.endswith("threads") and isinstance(item, str) and item != "all":
-                raise ConfigError(table.source, item_key, f"expected an integer or \"all\", got {item!r}")
+            check_setting(backend, key, item, table.source, item_key)
         settings[key] = tuple(axis)
     table.done()
     return BackendSpec(name, settings, table.prefix)
 
 
-def check_counts(values: list[Any], table: Table, key: str) -> None:
-    """``batch`` and ``concurrency``: one or more different integers >= 1."""
+def check_setting(backend: Any, key: str, value: Any, source: str, item_key: str) -> None:
+    """One value of a backend setting: its type, ``threads`` 1..MAX_THREADS or ``"all"``, then whatever the
+    backend itself says about it (``Backend.check_setting``: choices, ranges, the shape of a delegate)."""
+    types = backend.settings_schema[key]
+    if key.endswith("threads") and str in types:
+        if isinstance(value, str):
+            if value != "all":
+                raise ConfigError(source, item_key, f"expected an integer or \"all\", got {value!r}")
+            return
+        types = (int,)
+    check_type(value, types, source, item_key)
+    if key.endswith("threads"):
+        check_number(value, source, item_key, 1, MAX_THREADS)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        check_number(value, source, item_key)
+    problem = backend.check_setting(key, value)
+    if problem:
+        raise ConfigError(source, item_key, problem)
+
+
+def check_threads(suite: Suite, cores: int, device: str) -> None:
+    """``threads`` (and ``inter_op_threads``) at most 4 x the device's cores: more only oversubscribes it.
+    Checked when the device is known (its profile or its probe), before the run directory exists."""
+    limit = 4 * max(int(cores), 1)
+    where: list[tuple[str, Any]] = []
+    for backend in suite.backends:
+        for key, axis in backend.settings.items():
+            if key.endswith("threads"):
+                where += [(f"{backend.key}.{key}" + (f"[{i}]" if len(axis) > 1 else ""), v)
+                          for i, v in enumerate(axis)]
+    for index, rule in enumerate(suite.include):
+        where += [(f"include[{index}].{k}", v) for k, v in rule.items() if k.endswith("threads")]
+    for key, value in where:
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            raise ConfigError(str(suite.path), key, f"{value} threads is more than 4 x the {cores} cores of "
+                                                    f"{device} ({limit}); use at most {limit}, or \"all\"")
+
+
+def check_case_duration(rules: RunRules, duration_s: float | None, streams: int, source: str, key: str) -> None:
+    """One case may run for at most MAX_SECONDS: its loop plus the warm-up of each of its streams. Each bound
+    holds alone, but together (256 streams x a day of warm-up) they would overflow a worker's timeout."""
+    loop = duration_s if duration_s is not None else rules.max_seconds
+    total = loop + streams * rules.warmup_seconds
+    if total > MAX_SECONDS:
+        loop_key = "duration_s" if duration_s is not None else "max_seconds"
+        raise ConfigError(source, key, f"a case would run up to {total:.0f} s ({loop_key} + {streams} stream(s) x "
+                                       f"warmup_seconds), more than the {MAX_SECONDS:.0f} s one case may take")
+
+
+def _check_include(table: Table, rules: RunRules) -> dict[str, Any]:
+    """An include rule's settings are values of the backend it names: held to the same checks."""
+    rule = dict(table.data)
+    backend_name = rule.get("backend")
+    if not isinstance(backend_name, str) or any(c in backend_name for c in "*?["):
+        return rule
+    try:
+        backend = plugins.load("edgebench.backends", backend_name)
+    except plugins.PluginError as exc:
+        raise table.error("backend", str(exc)) from None
+    for key, value in rule.items():
+        if key in backend.settings_schema:
+            check_setting(backend, key, value, table.source, table.key(key))
+    for key, maximum in (("batch", MAX_BATCH), ("concurrency", MAX_CONCURRENCY)):
+        if isinstance(rule.get(key), int):  # anything else: the matrix says "expected one integer"
+            check_number(rule[key], table.source, table.key(key), 1, maximum)
+    if isinstance(rule.get("concurrency"), int):
+        check_case_duration(rules, None, rule["concurrency"], table.source, table.key("concurrency"))
+    return rule
+
+
+def check_counts(values: list[Any], table: Table, key: str, maximum: int) -> None:
+    """``batch`` and ``concurrency``: one or more different integers in 1..maximum."""
     if not values:
         raise table.error(key, "an empty list: give at least one value")
     for value in values:
         check_type(value, int, table.source, table.key(key))
-        if value < 1:
-            raise table.error(key, f"must be >= 1, got {value}")
+        check_number(value, table.source, table.key(key), 1, maximum)
     if len(set(values)) != len(values):
         raise table.error(key, f"a value is repeated: {values}")
 
@@ -216,8 +310,8 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
     if name not in SCENARIOS:
         raise table.error("name", f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     batch = as_list(table.raw("batch", list(default_batch(name))))
-    check_counts(batch, table, "batch")
-    duration = table.number("duration_s", None, minimum=0)
+    check_counts(batch, table, "batch", MAX_BATCH)
+    duration = table.seconds("duration_s", None, minimum=None, above=0.0)
     if name == "sustained" and duration is None:
         raise table.error("duration_s", "missing required key (how long the sustained scenario runs)")
     if name != "concurrent" and table.has("concurrency"):
@@ -226,16 +320,19 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
         raise table.error("duration_s", "the concurrent scenario runs for the rules' max_seconds; for a fixed "
                                         "time under load use the sustained scenario")
     concurrency = as_list(table.raw("concurrency", list(default_concurrency(name))))
-    check_counts(concurrency, table, "concurrency")
+    check_counts(concurrency, table, "concurrency", MAX_CONCURRENCY)
     table.done()
     return ScenarioSpec(name, tuple(batch), duration, table.prefix, tuple(concurrency))
 
 
 def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:
     top = Table(data, str(path))
-    name = top.get("name", str, path.stem)
+    if top.has("name"):
+        name = top.safe_name("name")
+    else:
+        name = check_name(path.stem, str(path), "name (taken from the file name)")
     description = top.get("description", str, "")
-    seed = top.get("seed", int, 0)
+    seed = top.integer("seed", 0, 0, 2**32 - 1)
     rules = RunRules.parse(top.table("rules"))
     models = tuple(_parse_model(t, path.parent) for t in top.tables("models", required=True))
     if not models:
@@ -247,7 +344,10 @@ def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:
         seen.add((model.name, model.precision))
     backends = tuple(_parse_backend(t) for t in top.tables("backends", required=True))
     scenarios = tuple(_parse_scenario(t) for t in top.tables("scenarios")) or (ScenarioSpec("single_stream"),)
-    include = tuple(dict(t.data) for t in top.tables("include"))
+    for scenario in scenarios:
+        check_case_duration(rules, scenario.duration_s, max(scenario.concurrency), str(path),
+                            scenario.key or "scenarios")
+    include = tuple(_check_include(t, rules) for t in top.tables("include"))
     exclude = tuple(dict(t.data) for t in top.tables("exclude"))
     top.done()
     return Suite(name, path, description, seed, rules, models, backends, scenarios, include, exclude)

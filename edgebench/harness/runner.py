@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 from edgebench import __version__, plugins
 from edgebench.config.profile import DeviceProfile
-from edgebench.config.suite import Suite
+from edgebench.config.suite import Suite, check_threads
 from edgebench.harness.case import Case
 from edgebench.harness.matrix import apply_filters, expand, mark_unsupported
 from edgebench.results import schema
@@ -49,15 +50,30 @@ def sensors_spec(profile: DeviceProfile) -> dict[str, Any]:
 
 
 def plan_cases(suite: Suite, profile: DeviceProfile, options: RunOptions) -> list[Case]:
-    """The suite's cases after ``--filter``, with the run rules and the profile's sensors; the device unprobed."""
-    cases = apply_filters(expand(suite), options.filters)
+    """The suite's cases after ``--filter``, with the run rules and the profile's sensors; the device unprobed.
+
+    A ``--filter`` that keeps no case is a usage error (before any run directory exists), not an empty run."""
+    expanded = expand(suite)
+    cases = apply_filters(expanded, options.filters)
+    if options.filters and not cases:
+        from edgebench.errors import ConfigError
+
+        example = f" (case ids look like {expanded[0].case_id})" if expanded else ""
+        raise ConfigError("--filter " + " ".join(repr(f) for f in options.filters), "",
+                          f"matches none of the {len(expanded)} cases of suite {suite.name}{example}")
+    if profile.device.cores:
+        check_threads(suite, profile.device.cores, profile.name)
     spec = sensors_spec(profile)
     rules = suite.rules.fast() if options.fast else suite.rules
     return [replace(c, rules=rules, sensors=spec) for c in cases]
 
 
 def plan(suite: Suite, profile: DeviceProfile, probe: dict[str, Any], options: RunOptions) -> list[Case]:
-    return mark_unsupported(plan_cases(suite, profile, options), profile, probe)
+    cases = plan_cases(suite, profile, options)
+    detected = (probe.get("environment") or {}).get("cpu_count")
+    if not profile.device.cores and isinstance(detected, int) and detected > 0:
+        check_threads(suite, detected, profile.name)  # the profile does not say: the device's own count
+    return mark_unsupported(cases, profile, probe)
 
 
 def git_commit(directory: Path) -> str | None:
@@ -70,9 +86,16 @@ def git_commit(directory: Path) -> str | None:
 
 
 def default_out_dir(suite: Suite, device: str, base: Path = Path("reports")) -> Path:
-    """``device``: the profile's name, or ``farm`` for a farm run."""
+    """``device``: the profile's name, or ``farm`` for a farm run. Both names are checked to be safe in a file
+    name when parsed; this checks again that the directory is inside ``base``, whatever a name holds."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return base / f"{stamp}-{device}-{suite.name}"
+    out = base / f"{stamp}-{device}-{suite.name}"
+    root = base.resolve()
+    if out.resolve().parent != root or os.sep in out.name or (os.altsep and os.altsep in out.name):
+        from edgebench.errors import ConfigError
+
+        raise ConfigError(str(suite.path), "name", f"the run directory {out} would not be inside {base}/")
+    return out
 
 
 def case_record(case: Case) -> dict[str, Any]:
@@ -116,7 +139,14 @@ def start_run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunO
 
 
 def resume_cases(store: RunStore) -> list[Case]:
-    specs = store.document.get("case_specs", {})
+    specs = store.document.get("case_specs")
+    specs = specs if isinstance(specs, dict) else {}
+    missing = [r["case_id"] for r in store.pending() if r["case_id"] not in specs]
+    if missing:
+        from edgebench.errors import ResultsError
+
+        raise ResultsError(f"{store.directory / 'run.json'}: case_specs: no spec for case {missing[0]}, so it "
+                           f"cannot be run again (run.json edited or damaged?)")
     return [Case.from_json(specs[r["case_id"]]) for r in store.pending()]
 
 
@@ -157,7 +187,7 @@ def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progre
             store.mark(case.case_id, schema.LOST, str(exc))
         store.finish("interrupted")
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception):  # a bug too: the run is not left "running"; --resume continues it
         store.finish("interrupted")
         raise
     store.finish("complete")

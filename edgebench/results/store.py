@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -36,6 +37,13 @@ def _current_umask() -> int:
 
 _UMASK = _current_umask()
 
+#: the run directory this process last wrote (where the CLI puts the traceback of an internal error)
+_being_written: list[Path] = []
+
+
+def directory_being_written() -> Path | None:
+    return _being_written[-1] if _being_written else None
+
 
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +59,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def check_records(document: dict[str, Any], path: Path) -> None:
+    """The parts of run.json every reader relies on: a list of case records, each with an id and a status."""
+    cases = document.get("cases")
+    if not isinstance(cases, list):
+        raise ResultsError(f"{path}: cases: missing or not a list")
+    for index, record in enumerate(cases):
+        if not isinstance(record, dict) or not isinstance(record.get("case_id"), str) or not isinstance(
+                record.get("status"), str):
+            raise ResultsError(f"{path}: cases[{index}]: not a case record (case_id and status)")
 
 
 def case_file_name(case_id: str) -> str:
@@ -78,13 +97,21 @@ class RunStore:
     @classmethod
     def open(cls, directory: Path) -> RunStore:
         path = directory / RUN_FILE
+        if not directory.is_dir():
+            raise ResultsError(f"{directory}: not a run directory (no such directory)")
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ResultsError(f"{directory}: not a run directory (no {RUN_FILE})") from None
-        except ValueError as exc:
-            raise ResultsError(f"{path}: not valid JSON ({exc})") from None
-        return cls(directory, schema.upgrade(document, str(path)))
+        except ValueError as exc:  # truncated, bit-flipped (not UTF-8), not JSON
+            raise ResultsError(f"{path}: not valid JSON, truncated or corrupt? ({exc})") from None
+        except OSError as exc:
+            raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        if not isinstance(document, dict):
+            raise ResultsError(f"{path}: not a run record (a JSON {type(document).__name__}, not an object)")
+        document = schema.upgrade(document, str(path))
+        check_records(document, path)
+        return cls(directory, document)
 
     # -- records ----------------------------------------------------------------------------------------
     @property
@@ -139,14 +166,67 @@ class RunStore:
     def load_raw(self, case_id: str) -> dict[str, Any]:
         path = self.raw_path(case_id)
         try:
-            return json.loads(gzip.decompress(path.read_bytes()))
+            raw = json.loads(gzip.decompress(path.read_bytes()))
         except FileNotFoundError:
             raise ResultsError(f"{path}: raw samples missing") from None
-        except (OSError, EOFError, ValueError) as exc:  # a truncated or corrupt file
-            raise ResultsError(f"{path}: raw samples unreadable ({exc})") from None
+        except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated or bit-flipped
+            raise ResultsError(f"{path}: raw samples unreadable (truncated or corrupt: {exc})") from None
+        if not isinstance(raw, dict):
+            raise ResultsError(f"{path}: raw samples unreadable (a JSON {type(raw).__name__}, not an object)")
+        return raw
+
+    def unreadable_cases(self) -> dict[str, str]:
+        """case id -> why its raw file cannot be read, for every case that has one. Decompressing checks the
+        gzip CRC and length, which a truncated or bit-flipped file fails; the JSON is not parsed (fast)."""
+        found = {}
+        for record in self.records():
+            if not record.get("raw_file"):
+                continue
+            path = self.raw_path(record["case_id"])
+            try:
+                gzip.decompress(path.read_bytes())
+            except FileNotFoundError:
+                found[record["case_id"]] = f"{path}: raw samples missing"
+            except (OSError, EOFError, zlib.error) as exc:
+                found[record["case_id"]] = f"{path}: raw samples unreadable (truncated or corrupt: {exc})"
+        return found
+
+    def check_raw_files(self) -> None:
+        """A ResultsError naming the first unreadable raw file (and how many more), if any."""
+        unreadable = self.unreadable_cases()
+        if unreadable:
+            first = next(iter(unreadable.values()))
+            more = f" (and {len(unreadable) - 1} more case files)" if len(unreadable) > 1 else ""
+            fix = ("save the baseline again from a sound run" if (self.directory / "baseline.json").exists()
+                   else f"`edgebench run --resume {self.directory}` runs those cases again")
+            raise ResultsError(f"{first}{more}; {fix}")
+
+    def requeue_unreadable(self) -> dict[str, str]:
+        """``--resume``: a case whose raw file is truncated, corrupt or gone is run again (its summary in
+        run.json cannot be recomputed or checked without it). Returns case id -> the problem."""
+        found = self.unreadable_cases()
+        for case_id, problem in found.items():
+            record = self.record(case_id)
+            record.update({"status": schema.PENDING, "error": f"run again: {problem}", "summary": None,
+                           "raw_file": None})
+        if found:
+            self.flush()
+        return found
+
+    def repair_summary(self) -> str | None:
+        """A missing ``summary.csv`` is rebuilt from run.json (it holds every row); returns what was done."""
+        path = self.directory / SUMMARY_FILE
+        if path.is_file():
+            return None
+        try:
+            atomic_write(path, self.summary_csv().encode())
+        except OSError as exc:
+            return f"{path}: missing, and cannot be rebuilt here ({exc.strerror or exc}); run.json has every row"
+        return f"{path}: was missing; rebuilt from run.json"
 
     # -- files ------------------------------------------------------------------------------------------
     def flush(self) -> None:
+        _being_written[:] = [self.directory]
         text = json.dumps(self.document, indent=1, sort_keys=False, default=str)
         atomic_write(self.directory / RUN_FILE, text.encode())
         atomic_write(self.directory / SUMMARY_FILE, self.summary_csv().encode())

@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from edgebench.config.fields import MAX_SECONDS, check_number
 from edgebench.config.models import default_cache_dir
 from edgebench.config.profile import DeviceProfile
 from edgebench.digest import sha256_of
@@ -101,13 +102,11 @@ class DaskOptions:
             raise bad("scheduler", f"expected a scheduler address such as \"tcp://host:8786\", got {address!r}")
         values: dict[str, Any] = {}
         for key, default, minimum in (("no_worker_timeout_s", 60.0, 0.1), ("connect_timeout_s", 10.0, 0.1)):
-            value = options.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-                raise bad(key, f"expected a number >= {minimum}, got {value!r}")
-            values[key] = float(value)
+            values[key] = float(check_number(options.get(key, default), source, f"transport.{key}", minimum,
+                                             MAX_SECONDS))
         retries = options.get("retries", 2)
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise bad("retries", f"expected an integer >= 0, got {retries!r}")
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
+            raise bad("retries", f"expected an integer 0..100, got {retries!r}")
         resource = options.get("resource", resource_name(profile_name))
         if not isinstance(resource, str) or not re.match(r"^[A-Za-z0-9_.-]+$", resource):
             raise bad("resource", f"expected a resource name (letters, digits, _ . -), got {resource!r}")

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
+from edgebench.config.fields import MAX_SECONDS, check_number
 from edgebench.config.profile import DeviceProfile
 from edgebench.errors import ConfigError, ModelMismatchError
 from edgebench.harness.case import Case
@@ -125,12 +126,8 @@ class SSHOptions:
         for key, default, minimum in (("connect_timeout_s", 10.0, 0.1), ("retry_backoff_s", 2.0, 0.0),
                                       ("keepalive_s", 15.0, 0.0)):
             value = get(key, (int, float), default)
-            if value < minimum:
-                raise bad(key, f"must be >= {minimum}, got {value}")
-            numbers[key] = float(value)
-        retries = get("retries", int, 3)
-        if retries < 0:
-            raise bad("retries", f"must be >= 0, got {retries}")
+            numbers[key] = float(check_number(value, source, f"transport.{key}", minimum, MAX_SECONDS))
+        retries = check_number(get("retries", int, 3), source, "transport.retries", 0, 100)
         host_key = get("host_key", str, None)
         if host_key is not None:
             asyncssh = require("asyncssh", "the SSH transport")

@@ -300,7 +300,12 @@ def test_pytest_plugin_fixture_fills_extra_info(tmp_path):
         "def test_a_typo_is_an_error(edgebench_model):\n"
         "    import pytest\n"
         "    with pytest.raises(TypeError, match='unknown setting busy_wait for backend null'):\n"
-        "        edgebench_model(None, backend='null', busy_wait=50)\n")
+        "        edgebench_model(None, backend='null', busy_wait=50)\n"
+        "\n\n"
+        "def test_a_bad_value_is_an_error(edgebench_model):\n"
+        "    import pytest\n"
+        "    with pytest.raises(ValueError, match='edgebench_model: threads: must be between 1 and 1024, got 0'):\n"
+        "        edgebench_model(None, backend='null', threads=0)\n")
     out = tmp_path / "bench.json"
     from importlib.metadata import entry_points
 

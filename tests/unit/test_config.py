@@ -62,7 +62,7 @@ def test_unknown_backend_setting(tmp_path, tiny_onnx):
 
 def test_wrong_type(tmp_path, tiny_onnx):
     path = suite_at(tmp_path, GOOD.replace("min_iterations = 5", 'min_iterations = "five"'))
-    assert error_of(path) == f"{path}: rules.min_iterations: expected an integer or a number, got a string 'five'"
+    assert error_of(path) == f"{path}: rules.min_iterations: expected an integer, got a string 'five'"
 
 
 def test_wrong_type_in_a_setting_axis(tmp_path, tiny_onnx):

@@ -126,7 +126,7 @@ def test_concurrent_scenario_expands_over_concurrency(tmp_path, tiny_onnx):
 @pytest.mark.parametrize("scenario, message", [
     ({"name": "single_stream", "concurrency": 2}, "scenarios[0].concurrency: only the concurrent scenario takes "
                                                   "concurrency"),
-    ({"name": "concurrent", "concurrency": [2, 0]}, "scenarios[0].concurrency: must be >= 1, got 0"),
+    ({"name": "concurrent", "concurrency": [2, 0]}, "scenarios[0].concurrency: must be between 1 and 256, got 0"),
     ({"name": "concurrent", "concurrency": "many"}, "scenarios[0].concurrency"),
     ({"name": "concurrent", "concurrency": []}, "scenarios[0].concurrency: an empty list: give at least one value"),
     ({"name": "concurrent", "concurrency": [2, 2]}, "scenarios[0].concurrency: a value is repeated: [2, 2]"),
@@ -145,7 +145,7 @@ def test_concurrency_errors_name_the_key(tmp_path, tiny_onnx, scenario, message)
     ({"model": "tiny", "backend": "null", "scenario": "concurrent", "concurrency": [2, 4]},
      "include[0].concurrency: expected one integer >= 1, got [2, 4]"),
     ({"model": "tiny", "backend": "null", "scenario": "concurrent", "concurrency": 0},
-     "include[0].concurrency: expected one integer >= 1, got 0"),
+     "include[0].concurrency: must be between 1 and 256, got 0"),
     ({"model": "tiny", "backend": "null", "scenario": "offline"}, "include[0].scenario: unknown scenario 'offline'"),
 ])
 def test_include_rules_check_scenario_and_concurrency(tmp_path, tiny_onnx, rule, message):

@@ -43,13 +43,15 @@ def test_everything_set() -> None:
     ({"host": "h", "port": 0}, "port", "must be 1..65535"),
     ({"host": "h", "port": "22"}, "port", "expected an integer"),
     ({"host": "h", "password": "hunter2"}, "password", "never written in a profile"),
-    ({"host": "h", "retries": -1}, "retries", "must be >= 0"),
+    ({"host": "h", "retries": -1}, "retries", "must be between 0 and 100, got -1"),
     ({"host": "h", "agent": "yes"}, "agent", "expected true or false"),
     ({"host": "h", "host_key": "not a key"}, "host_key", "not an OpenSSH public key line"),
     ({"host": "h", "password_env": "$PW"}, "password_env", "name of an environment variable"),
     ({"host": "h", "remote_dir": "../x"}, "remote_dir", "expected a directory"),
     ({"host": "h", "hostname": "x"}, "hostname", "unknown key for the ssh transport"),
-    ({"host": "h", "connect_timeout_s": 0}, "connect_timeout_s", "must be >= 0.1"),
+    ({"host": "h", "connect_timeout_s": 0}, "connect_timeout_s", "must be between 0.1 and 86400, got 0"),
+    ({"host": "h", "connect_timeout_s": float("nan")}, "connect_timeout_s", "must be a finite number, got nan"),
+    ({"host": "h", "keepalive_s": float("inf")}, "keepalive_s", "must be a finite number, got inf"),
 ])
 def test_errors_name_file_and_key(options: dict, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as info:
