@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from edgebench import optional
 from edgebench.config.fields import load_toml
-from tests.conftest import REPO, write
+from tests.conftest import MODELS, REPO, write
 
 BLOCKER = '''\
 import sys
@@ -71,7 +72,9 @@ def error_lines(stderr: str) -> list[str]:
 
 
 def null_suite(tmp_path: Path) -> Path:
-    write(tmp_path / "suite" / "m.onnx", "the null backend never reads it\n")
+    # the null backend never loads the model, but its file is checked like any other: a real one
+    (tmp_path / "suite").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(MODELS / "kws_dscnn_int8.onnx", tmp_path / "suite" / "m.onnx")
     return write(tmp_path / "suite" / "nulls.toml", NULL_SUITE)
 
 
