@@ -9,16 +9,18 @@ from typing import Any, ClassVar, Sequence
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """An input or output as the runtime reports it; -1 marks a dynamic dimension."""
+    """An input or output as the runtime reports it; -1 marks a dynamic dimension, a shape of None an input
+    whose rank the model does not give."""
 
     name: str
     dtype: str
-    shape: tuple[int, ...]
+    shape: tuple[int, ...] | None
     scale: float | None = None
     zero_point: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype,
+                               "shape": list(self.shape) if self.shape is not None else None}
         if self.scale is not None:
             out["quantization"] = {"scale": self.scale, "zero_point": self.zero_point}
         return out
@@ -61,6 +63,8 @@ class Backend:
     settings_schema: ClassVar[dict[str, tuple[type, ...]]] = {}
     #: settings whose single value is itself a list (so the matrix axis is a list of lists)
     list_settings: ClassVar[frozenset[str]] = frozenset()
+    #: False for a backend that never reads the model (null): the suite's ``models[].inputs`` do not apply
+    reads_model: ClassVar[bool] = True
 
     @classmethod
     def installed(cls) -> str | None:

@@ -33,6 +33,7 @@ class NullBackend(Backend):
     name = "null"
     formats = ("onnx", "tflite", "none")
     settings_schema = {"busy_wait_us": (int, float), "threads": (int, str)}
+    reads_model = False
 
     @classmethod
     def probe(cls) -> dict[str, Any]:

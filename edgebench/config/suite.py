@@ -10,8 +10,10 @@ from typing import Any, Mapping
 
 from edgebench import plugins
 from edgebench.config.fields import Table, as_list, check_type, load_toml
+from edgebench.config.inputs import check_against_onnx, parse_inputs
 from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
+from edgebench.harness.inputs import InputSpec
 
 SCENARIOS = ("single_stream", "batch", "concurrent", "sustained")
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
@@ -70,9 +72,14 @@ class ModelSpec:
     name: str
     precision: str
     files: tuple[ModelFile, ...]
-    #: fixed shapes for inputs with dynamic dimensions other than the batch
-    input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: what the suite says about each input (shape, value, range, normal, data), by input name
+    inputs: Mapping[str, InputSpec] = field(default_factory=dict)
     key: str = ""
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The inputs given a shape (the older ``input_shapes``)."""
+        return {name: spec.shape for name, spec in self.inputs.items() if spec.shape is not None}
 
     def file_for(self, formats: tuple[str, ...]) -> ModelFile | None:
         for model_file in self.files:
@@ -124,7 +131,7 @@ class Suite:
                 {"name": m.name, "precision": m.precision,
                  "files": [{"path": str(f.path), "format": f.format, "sha256": f.sha256,
                             "bytes": f.size_bytes, "url": f.url} for f in m.files],
-                 "input_shapes": {k: list(v) for k, v in m.input_shapes.items()}}
+                 "inputs": {name: spec.to_json() for name, spec in m.inputs.items()}}
                 for m in self.models
             ],
             "backends": [{"name": b.name, "settings": {k: list(v) for k, v in b.settings.items()}}
@@ -158,15 +165,10 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
     precision = table.get("precision", str, None) or files[0].manifest.get("precision") or "fp32"
     if precision not in PRECISIONS:
         raise table.error("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    shapes: dict[str, tuple[int, ...]] = {}
-    shape_table = table.table("input_shapes")
-    for input_name in shape_table.data:
-        shape = shape_table.get(input_name, list)
-        for dim in shape:
-            check_type(dim, int, table.source, shape_table.key(input_name))
-        shapes[input_name] = tuple(shape)
+    inputs = parse_inputs(table, base_dir)
     table.done()
-    return ModelSpec(name, precision, tuple(files), shapes, table.prefix)
+    check_against_onnx(inputs, tuple(files), table.source)
+    return ModelSpec(name, precision, tuple(files), inputs, table.prefix)
 
 
 def _parse_backend(table: Table) -> BackendSpec:

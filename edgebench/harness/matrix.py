@@ -65,8 +65,8 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         case_id=case_id, model=model.name, precision=model.precision, format=model_file.format,
         model_path=str(model_file.path), model_sha256=model_file.sha256, backend=backend_name,
         settings=settings, scenario=scenario.name, batch=batch, duration_s=scenario.duration_s,
-        rules=rules, seed=suite.seed, input_shapes={k: list(v) for k, v in model.input_shapes.items()},
-        skip_reason=skip, concurrency=concurrency,
+        rules=rules, seed=suite.seed, inputs={name: spec.to_json() for name, spec in model.inputs.items()},
+        skip_reason=skip, concurrency=concurrency, suite_path=str(suite.path), model_key=model.key,
     )
 
 

@@ -15,13 +15,13 @@ import json
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 from edgebench import __version__, plugins
 from edgebench.errors import ModelMismatchError
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
-from edgebench.harness.inputs import build_inputs, resolve_shape
+from edgebench.harness.inputs import Feeder, InputSkip, check_memory, plan_inputs, specs_from_json
 from edgebench.harness.loop import concurrent_loop, timed_loop, warm_up
 
 RESULT_PREFIX = "EDGEBENCH-RESULT "
@@ -57,6 +57,14 @@ def check_model(case: Case) -> None:
             f"planned: the file changed during the run, or a device's cached copy is corrupt")
 
 
+def next_sample(session: Any, feeder: Feeder) -> Callable[[], None] | None:
+    """What runs between two inferences when an input has several data samples (None: nothing to do)."""
+    if not feeder.cycles:
+        return None
+    prepare, advance = session.prepare, feeder.advance
+    return lambda: prepare(advance())
+
+
 def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
     result: dict[str, Any] = {"case_id": case.case_id, "status": "failed", "error": None,
                               "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
@@ -69,7 +77,8 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             sampling = start_case_sampling(dict(case.sensors), clock)
             sampling.cooldown(dict(case.sensors.get("cooldown") or {}))
             sampling.idle_window()
-        backend = plugins.load("edgebench.backends", case.backend)()
+        backend_class = plugins.load("edgebench.backends", case.backend)
+        backend = backend_class()
         settings = dict(case.settings)
         rss_before = memory.rss_bytes()
         if sampling:
@@ -79,30 +88,42 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["load_ns"] = clock() - t0
         rss_after = memory.rss_bytes()
         result["load_rss_bytes"] = (rss_after - rss_before) if rss_before is not None and rss_after else None
-        shapes = {s.name: resolve_shape(s, case.batch, case.input_shapes) for s in session.inputs}
+        # inputs: checked against the model, sized against free memory, and only then allocated
+        source = case.suite_path or case.model_path
+        specs = specs_from_json(case.inputs) if backend_class.reads_model else {}
+        plans = plan_inputs(session.inputs, specs, case.batch, source, case.model_key)
+        result["inputs_bytes"] = check_memory(plans, case.concurrency, memory.available_bytes(), source)
+        shapes = {plan.tensor.name: plan.shape for plan in plans}
         session.resize(shapes)
-        feeds = build_inputs(session.inputs, shapes, case.seed)
-        session.prepare(feeds)
-        result["inputs"] = [{**s.to_json(), "shape": list(shapes[s.name])} for s in session.inputs]
+        feeder = Feeder.build(plans, case.batch, case.seed, source)
+        session.prepare(feeder.current())
+        fed = feeder.describe()
+        result["inputs"] = [{**p.tensor.to_json(), "shape": list(p.shape), "source": p.spec.source,
+                             **fed[p.tensor.name]} for p in plans]
         t0 = clock()
         session.run()
         result["first_inference_ns"] = clock() - t0
         # the concurrent scenario: one more session per stream, loaded and fed the same way, warmed up in turn
         streams = [session]
+        feeders = [feeder]
         for _ in range(case.concurrency - 1):
             extra = backend.load(case.model_path, settings)
             extra.resize(shapes)
-            extra.prepare(feeds)
+            feeders.append(feeder.fork())
+            extra.prepare(feeders[-1].current())
             streams.append(extra)
-        result["warmup_latency_ns"] = [ns for stream in streams for ns in warm_up(stream.run, case.rules, clock)]
+        # several data samples: the next one is fed between iterations, outside the timed region
+        betweens = [next_sample(stream, stream_feeder) for stream, stream_feeder in zip(streams, feeders)]
+        result["warmup_latency_ns"] = [ns for stream, between in zip(streams, betweens)
+                                       for ns in warm_up(stream.run, case.rules, clock, between)]
         if sampling:
             sampling.mark("loop_start")
         if case.concurrency > 1:
-            loop = concurrent_loop([stream.run for stream in streams], case.rules, clock)
+            loop = concurrent_loop([stream.run for stream in streams], case.rules, clock, betweens)
             result["concurrency"] = case.concurrency
             result["stream_iterations"] = loop.stream_iterations
         else:
-            loop = timed_loop(session.run, case.rules, clock, case.duration_s)
+            loop = timed_loop(session.run, case.rules, clock, case.duration_s, betweens[0])
         if sampling:
             sampling.mark("loop_end")
         info = session.info()
@@ -116,6 +137,8 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             "ci_rel_width": loop.ci_rel_width,
             "runtime": {"name": info.name, "version": info.version, **info.details},
         })
+    except InputSkip as exc:
+        result.update({"status": "skipped", "error": str(exc)})
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()
         result["error"] = message[0] if message else type(exc).__name__
