@@ -32,7 +32,9 @@ from edgebench.harness.inputs import (
     InputSpec,
     check_names,
     check_spec,
+    input_key,
     read_data_header,
+    toml_key,
     value_leaves,
     value_shape,
 )
@@ -124,11 +126,13 @@ def parse_inputs(model: Table, base_dir: Path) -> dict[str, InputSpec]:
     specs: dict[str, InputSpec] = {}
     inputs = model.table("inputs")
     for name in inputs.data:
-        specs[name] = parse_input(inputs.table(name), name, base_dir)
+        inputs.raw(name)
+        specs[name] = parse_input(Table(inputs.data[name], model.source, input_key(model.prefix, name)), name,
+                                  base_dir)
     inputs.done()
     shapes = model.table("input_shapes")
     for name in shapes.data:
-        key = shapes.key(name)
+        key = f"{shapes.prefix}.{toml_key(name)}"
         shape = _shape(shapes.raw(name), model.source, key)
         old = specs.get(name)
         if old is not None and old.shape is not None:

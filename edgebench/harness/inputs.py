@@ -33,6 +33,18 @@ WIDE_INT_DEFAULT = (0, 1)
 WIDE_INTS = frozenset({"int32", "int64", "uint32", "uint64"})
 
 
+def toml_key(name: str) -> str:
+    """``sr`` as is, ``"serving_default_input:0"`` quoted: how the name is written in a dotted TOML key."""
+    if name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def input_key(model_key: str, name: str) -> str:
+    """Where the suite says something about input ``name`` of the model at ``model_key`` (``models[0]``)."""
+    return f"{model_key}.inputs.{toml_key(name)}" if model_key else f"inputs.{toml_key(name)}"
+
+
 class InputSkip(Exception):
     """The case cannot build an input here (a string input with no data): it is skipped with this reason."""
 
@@ -446,8 +458,7 @@ def plan_inputs(tensors: Sequence[TensorSpec], specs: Mapping[str, InputSpec], b
     check_names(specs, tensors, source)
     plans = []
     for tensor in tensors:
-        spec = specs.get(tensor.name) or InputSpec(tensor.name, f"{model_key}.inputs.{tensor.name}" if model_key
-                                                   else f"inputs.{tensor.name}")
+        spec = specs.get(tensor.name) or InputSpec(tensor.name, input_key(model_key, tensor.name))
         sample = None
         count = 1
         if spec.data is not None:
@@ -532,6 +543,21 @@ def generate(plan: InputPlan, rng: Any) -> Any:
     if kind == "b":
         return rng.integers(0, 1, size=shape, dtype=np.bool_, endpoint=True)
     raise InputSkip(f"input {tensor.name}: cannot generate data of dtype {tensor.dtype}")
+
+
+def describe_generated(plan: InputPlan) -> str:
+    """``int64 in [0, 1]``, ``float32 normal(0, 1)``: how :func:`generate` makes the input's values."""
+    spec, dtype = plan.spec, plan.tensor.dtype
+    kind = kind_of(dtype)
+    if kind == "i":
+        low, high = spec.range if spec.range is not None else default_int_range(dtype)
+        return f"{dtype} in [{low}, {high}]"
+    if kind == "f":
+        if spec.range is not None:
+            return f"{dtype} uniform in [{spec.range[0]}, {spec.range[1]}]"
+        mean, std = spec.normal if spec.normal is not None else (0.0, 1.0)
+        return f"{dtype} normal({mean:g}, {std:g})"
+    return f"{dtype} random"
 
 
 def _data_feeds(plan: InputPlan, batch: int, source: str) -> List[Any]:

@@ -15,13 +15,21 @@ import json
 import sys
 import time
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from edgebench import __version__, plugins
 from edgebench.errors import ModelMismatchError
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
-from edgebench.harness.inputs import Feeder, InputSkip, check_memory, plan_inputs, specs_from_json
+from edgebench.harness.inputs import (
+    Feeder,
+    InputPlan,
+    InputSkip,
+    check_memory,
+    describe_generated,
+    plan_inputs,
+    specs_from_json,
+)
 from edgebench.harness.loop import concurrent_loop, timed_loop, warm_up
 
 RESULT_PREFIX = "EDGEBENCH-RESULT "
@@ -55,6 +63,26 @@ def check_model(case: Case) -> None:
         raise ModelMismatchError(
             f"model file {case.model_path} has sha256 {found[:16]}..., not the {case.model_sha256[:16]}... the run "
             f"planned: the file changed during the run, or a device's cached copy is corrupt")
+
+
+class FirstInferenceError(RuntimeError):
+    """The model failed on the inputs built for it; the message names the inputs whose values were made up."""
+
+
+def error_text(exc: BaseException) -> str:
+    lines = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def generated_inputs_hint(plans: Sequence[InputPlan], source: str) -> str:
+    """A runtime's error rarely names the input whose value took the model down a branch it cannot run (a
+    voice-activity model's ``sr`` that must be 16000): say which inputs were made up, and where to pin them."""
+    made_up = [p for p in plans if p.spec.source in ("random", "range", "normal")]
+    if not made_up:
+        return "the first inference failed: "
+    described = ", ".join(f"{p.tensor.name} ({describe_generated(p)}; pin it with {p.spec.key_of('value')})"
+                          for p in made_up)
+    return f"the first inference failed with generated values for {described} in {source}: "
 
 
 def next_sample(session: Any, feeder: Feeder) -> Callable[[], None] | None:
@@ -101,7 +129,10 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["inputs"] = [{**p.tensor.to_json(), "shape": list(p.shape), "source": p.spec.source,
                              **fed[p.tensor.name]} for p in plans]
         t0 = clock()
-        session.run()
+        try:
+            session.run()
+        except Exception as exc:
+            raise FirstInferenceError(generated_inputs_hint(plans, source) + error_text(exc)) from exc
         result["first_inference_ns"] = clock() - t0
         # the concurrent scenario: one more session per stream, loaded and fed the same way, warmed up in turn
         streams = [session]
