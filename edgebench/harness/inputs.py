@@ -394,8 +394,8 @@ class InputPlan:
     tensor: TensorSpec
     spec: InputSpec
     shape: Tuple[int, ...]
-    #: (dtype, per-sample shape, count) of a data file
-    sample_count: int = 1
+    #: how many different values are fed in turn (a data file's samples, or its batches of samples)
+    feeds: int = 1
 
     @property
     def itemsize(self) -> int:
@@ -472,6 +472,8 @@ def plan_inputs(tensors: Sequence[TensorSpec], specs: Mapping[str, InputSpec], b
         if kind == "?":
             raise InputSkip(f"input {tensor.name} has dtype {tensor.dtype}, which edgebench cannot make with numpy")
         plan = resolve_plan(tensor, spec, batch, source, sample)
+        if sample is not None and batch != 1 and sample[1] and sample[1][0] == 1:
+            count = -(-count // batch)  # samples stacked ``batch`` at a time
         plans.append(InputPlan(plan.tensor, plan.spec, plan.shape, count))
     return plans
 
@@ -489,8 +491,8 @@ def estimate_bytes(plans: Sequence[InputPlan], streams: int) -> int:
     total = 0
     for plan in plans:
         total += plan.size_bytes * max(streams, 1)
-        if plan.spec.data is not None and plan.sample_count > 1:
-            total += plan.size_bytes * plan.sample_count
+        if plan.feeds > 1:
+            total += plan.size_bytes * plan.feeds
     return total
 
 
