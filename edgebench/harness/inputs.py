@@ -548,17 +548,11 @@ def generate(plan: InputPlan, rng: Any) -> Any:
 
 
 def describe_generated(plan: InputPlan) -> str:
-    """``int64 in [0, 1]``, ``float32 normal(0, 1)``: how :func:`generate` makes the input's values."""
-    spec, dtype = plan.spec, plan.tensor.dtype
-    kind = kind_of(dtype)
-    if kind == "i":
-        low, high = spec.range if spec.range is not None else default_int_range(dtype)
+    """``int64 in [0, 1]``: the values :func:`generate` makes for an integer or boolean input."""
+    dtype = plan.tensor.dtype
+    if kind_of(dtype) == "i":
+        low, high = plan.spec.range if plan.spec.range is not None else default_int_range(dtype)
         return f"{dtype} in [{low}, {high}]"
-    if kind == "f":
-        if spec.range is not None:
-            return f"{dtype} uniform in [{spec.range[0]}, {spec.range[1]}]"
-        mean, std = spec.normal if spec.normal is not None else (0.0, 1.0)
-        return f"{dtype} normal({mean:g}, {std:g})"
     return f"{dtype} random"
 
 

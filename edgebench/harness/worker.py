@@ -27,6 +27,7 @@ from edgebench.harness.inputs import (
     InputSkip,
     check_memory,
     describe_generated,
+    kind_of,
     plan_inputs,
     specs_from_json,
 )
@@ -74,12 +75,13 @@ def error_text(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def generated_inputs_hint(plans: Sequence[InputPlan], source: str) -> str:
+def generated_inputs_hint(plans: Sequence[InputPlan], source: str) -> str | None:
     """A runtime's error rarely names the input whose value took the model down a branch it cannot run (a
-    voice-activity model's ``sr`` that must be 16000): say which inputs were made up, and where to pin them."""
-    made_up = [p for p in plans if p.spec.source in ("random", "range", "normal")]
+    voice-activity model's ``sr`` that must be 16000, an id beyond the vocabulary): say which integer and boolean
+    inputs were made up, and where to pin them. None when there are none (random floats rarely steer a model)."""
+    made_up = [p for p in plans if p.spec.source in ("random", "range") and kind_of(p.tensor.dtype) in "ib"]
     if not made_up:
-        return "the first inference failed: "
+        return None
     described = ", ".join(f"{p.tensor.name} ({describe_generated(p)}; pin it with {p.spec.key_of('value')})"
                           for p in made_up)
     return f"the first inference failed with generated values for {described} in {source}: "
@@ -132,7 +134,10 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         try:
             session.run()
         except Exception as exc:
-            raise FirstInferenceError(generated_inputs_hint(plans, source) + error_text(exc)) from exc
+            hint = generated_inputs_hint(plans, source)
+            if hint is None:
+                raise
+            raise FirstInferenceError(hint + error_text(exc)) from exc
         result["first_inference_ns"] = clock() - t0
         # the concurrent scenario: one more session per stream, loaded and fed the same way, warmed up in turn
         streams = [session]
