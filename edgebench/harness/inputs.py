@@ -1,17 +1,16 @@
 """Model inputs: what the suite says about each input (``models[].inputs.NAME``), checked against what the
-runtime reports (name, dtype, rank, fixed dimensions), sized against the device's free memory, then built once,
-seeded, directly in the input's dtype.
+runtime reports (name, dtype, rank, fixed dimensions), and sized against the device's free memory before
+anything is allocated. (``edgebench.harness.feeds`` then builds the values.)
 
 This module runs on the device (Python 3.8, numpy, no host-only imports); the host's suite parser
 (``edgebench.config.inputs``) builds the same :class:`InputSpec` and runs the same :func:`check_spec` against an
-ONNX model's declared inputs, so most mistakes are found before the first case. Every problem is a
-:class:`~edgebench.errors.ConfigError` naming the suite file and the key to change.
+ONNX model's declared inputs, so most mistakes are found before the first case. Every problem is an
+:class:`InputError` (a :class:`~edgebench.errors.ConfigError`) naming the suite file and the key to change.
 
 Sources of an input's values (at most one): ``value`` (fixed), ``range`` (uniform; integers inclusive),
 ``normal`` (mean, standard deviation), ``data`` (a ``.npy`` whose axis 0 is the samples, or a ``.npz`` holding an
-array named after the input). Without one, values are random: floats standard normal, integers over the
-defaults of :func:`default_int_range`, booleans 0/1. Several data samples are cycled between iterations by
-:class:`Feeder`, outside the timed region.
+array named after the input). Without one, values are random: floats standard normal, integers over
+:func:`default_int_range`, booleans 0/1.
 """
 
 from __future__ import annotations
@@ -355,37 +354,6 @@ def read_data_header(path: str, name: str, source: str, key: str) -> Tuple[str, 
     return found[0], found[1][1:], found[1][0]
 
 
-def load_samples(spec: InputSpec, source: str) -> Any:
-    """The data file's array (axis 0: samples), memory-mapped where numpy can, checked against the sha256 the
-    run planned."""
-    import numpy as np
-
-    assert spec.data is not None
-    path = spec.data.path
-    key = spec.key_of("data")
-    if spec.data.sha256:
-        from pathlib import Path
-
-        from edgebench.digest import sha256_of
-
-        try:
-            found = sha256_of(Path(path))
-        except OSError as exc:
-            raise InputError(source, key, f"cannot read {path}: {exc.strerror}") from None
-        if found != spec.data.sha256:
-            raise InputError(source, key, f"data file {path} has sha256 {found[:16]}..., not the "
-                                          f"{spec.data.sha256[:16]}... the run planned: it changed during the run")
-    try:
-        if path.endswith(".npz"):
-            with np.load(path, allow_pickle=False) as archive:
-                array = archive[spec.name]
-        else:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(source, key, f"cannot read {path}: {exc}") from None
-    return array  # cast per sample by Feeder.build, so a float64 file is never copied whole
-
-
 # -- shapes and the memory guard ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class InputPlan:
@@ -510,121 +478,6 @@ def check_memory(plans: Sequence[InputPlan], streams: int, available_bytes: Opti
                                   f"{format_bytes(available_bytes)} this device has free")
 
 
-# -- building ----------------------------------------------------------------------------------------------------
-def generate(plan: InputPlan, rng: Any) -> Any:
-    """One seeded value of the input, made directly in its dtype (float16 through float32, never float64)."""
-    import numpy as np
-
-    spec, tensor, shape = plan.spec, plan.tensor, plan.shape
-    dtype = numpy_dtype(tensor.dtype)
-    kind = kind_of(tensor.dtype)
-    if spec.value is not None:
-        array = np.array(spec.value, dtype=object if kind == "s" else dtype)
-        if array.shape != tuple(shape):
-            array = np.broadcast_to(array, shape).copy() if array.ndim == 0 or array.shape[0] == 1 else array
-        return array
-    work = dtype if dtype in (np.dtype("float32"), np.dtype("float64")) else np.dtype("float32")
-    if kind == "f":
-        if spec.range is not None:
-            low, high = spec.range
-            out = rng.random(shape, dtype=work)
-            out *= high - low
-            out += low
-        else:
-            mean, std = spec.normal if spec.normal is not None else (0.0, 1.0)
-            out = rng.standard_normal(shape, dtype=work)
-            if std != 1.0:
-                out *= std
-            if mean != 0.0:
-                out += mean
-        return out if out.dtype == dtype else out.astype(dtype)
-    if kind == "i":
-        low, high = (int(spec.range[0]), int(spec.range[1])) if spec.range is not None \
-            else default_int_range(tensor.dtype)
-        return rng.integers(low, high, size=shape, dtype=dtype, endpoint=True)
-    if kind == "b":
-        return rng.integers(0, 1, size=shape, dtype=np.bool_, endpoint=True)
-    raise InputSkip(f"input {tensor.name}: cannot generate data of dtype {tensor.dtype}")
-
-
-def describe_generated(plan: InputPlan) -> str:
-    """``int64 in [0, 1]``: the values :func:`generate` makes for an integer or boolean input."""
-    dtype = plan.tensor.dtype
-    if kind_of(dtype) == "i":
-        low, high = plan.spec.range if plan.spec.range is not None else default_int_range(dtype)
-        return f"{dtype} in [{low}, {high}]"
-    return f"{dtype} random"
-
-
-def _data_feeds(plan: InputPlan, batch: int, source: str) -> List[Any]:
-    import numpy as np
-
-    array = load_samples(plan.spec, source)
-    count = int(array.shape[0])
-    string = kind_of(plan.tensor.dtype) == "s"
-    dtype = None if string else numpy_dtype(plan.tensor.dtype)
-
-    def one(index: int) -> Any:
-        sample = array[index % count]
-        return np.array(sample, dtype=object) if string else np.ascontiguousarray(sample, dtype=dtype)
-
-    sample_shape = tuple(array.shape[1:])
-    if batch == 1 or not sample_shape or sample_shape[0] == batch:
-        return [one(i) for i in range(count)]
-    # samples of first dimension 1, stacked ``batch`` at a time: every sample is fed once per cycle
-    return [np.concatenate([one(k * batch + j) for j in range(batch)]) for k in range(-(-count // batch))]
-
-
-class Feeder:
-    """The input values of a case: one value per input, or several data samples fed in turn. ``advance`` (called
-    between iterations, outside the timed region) moves every input with several samples to its next one."""
-
-    def __init__(self, samples: Mapping[str, Sequence[Any]]) -> None:
-        self.samples = {name: list(values) for name, values in samples.items()}
-        self._index = 0
-
-    @property
-    def cycles(self) -> bool:
-        return any(len(values) > 1 for values in self.samples.values())
-
-    def current(self) -> Dict[str, Any]:
-        return {name: values[self._index % len(values)] for name, values in self.samples.items()}
-
-    def advance(self) -> Dict[str, Any]:
-        self._index += 1
-        return self.current()
-
-    def fork(self) -> Feeder:
-        """Another stream's feeder over the same samples (not copied), from the first sample."""
-        return Feeder(self.samples)
-
-    @classmethod
-    def build(cls, plans: Sequence[InputPlan], batch: int, seed: int, source: str) -> Feeder:
-        import numpy as np
-
-        rng = np.random.default_rng(seed)
-        samples: Dict[str, List[Any]] = {}
-        for plan in plans:
-            if plan.spec.data is not None:
-                samples[plan.tensor.name] = _data_feeds(plan, batch, source)
-            else:
-                samples[plan.tensor.name] = [generate(plan, rng)]
-        return cls(samples)
-
-    def describe(self) -> Dict[str, Dict[str, Any]]:
-        """Per input: how many samples, and the smallest and largest value fed (what the model really saw)."""
-        out: Dict[str, Dict[str, Any]] = {}
-        for name, values in self.samples.items():
-            entry: Dict[str, Any] = {"samples": len(values)}
-            numeric = [v for v in values if getattr(v, "dtype", None) is not None and v.dtype.kind in "fiub"
-                       and v.size]
-            if numeric and len(numeric) == len(values):
-                entry["min"] = min(v.min().item() for v in numeric)
-                entry["max"] = max(v.max().item() for v in numeric)
-            out[name] = entry
-        return out
-
-
 # -- the older interface (pytest plugin, bench scripts): shapes from ``input_shapes``, random values --------------
 def resolve_shape(spec: TensorSpec, batch: int, overrides: Mapping[str, Sequence[int]]) -> Tuple[int, ...]:
     """Dynamic dims (-1) become the batch (first dim) or come from ``overrides`` (``input_shapes``)."""
@@ -636,5 +489,8 @@ def resolve_shape(spec: TensorSpec, batch: int, overrides: Mapping[str, Sequence
 
 
 def build_inputs(specs: Sequence[TensorSpec], shapes: Mapping[str, Tuple[int, ...]], seed: int) -> Dict[str, Any]:
+    """Random values for ``specs`` at ``shapes`` (what the pytest plugin feeds)."""
+    from edgebench.harness.feeds import Feeder
+
     plans = [InputPlan(s, InputSpec(s.name), tuple(shapes[s.name])) for s in specs]
     return Feeder.build(plans, 1, seed, "inputs").current()

@@ -21,16 +21,8 @@ from edgebench import __version__, plugins
 from edgebench.errors import ModelMismatchError
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
-from edgebench.harness.inputs import (
-    Feeder,
-    InputPlan,
-    InputSkip,
-    check_memory,
-    describe_generated,
-    kind_of,
-    plan_inputs,
-    specs_from_json,
-)
+from edgebench.harness.feeds import Feeder, describe_generated
+from edgebench.harness.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
 from edgebench.harness.loop import concurrent_loop, timed_loop, warm_up
 
 RESULT_PREFIX = "EDGEBENCH-RESULT "

@@ -14,7 +14,8 @@ import pytest
 from edgebench.config.suite import RunRules, load_suite
 from edgebench.harness import worker
 from edgebench.harness.case import Case
-from edgebench.harness.inputs import Feeder, plan_inputs, specs_from_json
+from edgebench.harness.feeds import Feeder
+from edgebench.harness.inputs import plan_inputs, specs_from_json
 from edgebench.harness.loop import timed_loop, warm_up
 from edgebench.harness.matrix import expand
 from tests.conftest import MODELS, write
