@@ -192,7 +192,8 @@ class DaskTransport(Transport):
         self.options = {name: DaskOptions.for_profile(p, scheduler) for name, p in self.profiles.items()}
         self.scheduler = self.options[profile.name].scheduler
         self._client: Any = None
-        self._models: dict[str, bytes] = {}
+        #: the bytes of models and data files sent to workers that lack them, by sha256
+        self._files: dict[str, bytes] = {}
 
     def client(self) -> Any:
         if self._client is None:
@@ -250,9 +251,9 @@ class DaskTransport(Transport):
         return self._file_bytes(case.model_sha256, case.model_path)
 
     def _file_bytes(self, sha256: str, path: str) -> bytes:
-        if sha256 not in self._models:
-            self._models[sha256] = Path(path).read_bytes()
-        return self._models[sha256]
+        if sha256 not in self._files:
+            self._files[sha256] = Path(path).read_bytes()
+        return self._files[sha256]
 
     def run_case(self, case: Case) -> dict[str, Any]:
         results: list[dict[str, Any]] = []

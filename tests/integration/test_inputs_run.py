@@ -148,6 +148,8 @@ def test_a_string_input_runs_from_a_data_file_and_is_skipped_with_a_reason_witho
     result = run_one(make_suite(tmp_path, "strings.onnx", '[models.inputs.text]\ndata = "text.npy"\n'))
     assert result["status"] == "ok", result["error"]
     assert fed(result, "text") == {"name": "text", "dtype": "string", "shape": [1], "source": "data", "samples": 2}
+    pinned = run_one(make_suite(tmp_path, "strings.onnx", '[models.inputs.text]\nvalue = ["hello"]\n'))
+    assert pinned["status"] == "ok", pinned["error"]
     path = make_suite(tmp_path, "strings.onnx", "")
     skipped = run_one(path)
     assert skipped["status"] == "skipped"
