@@ -93,3 +93,11 @@ def test_the_older_input_shapes_interface_still_resolves():
     assert resolve_shape(spec, 4, {"x": [1, 7]}) == (4, 7)
     with pytest.raises(InputError, match="dynamic dimensions"):
         resolve_shape(spec, 1, {})
+
+
+def test_a_rank_0_input_given_a_shape_takes_it():
+    """onnxruntime reports an input of unknown rank as rank 0 (the host's ONNX reader tells the two apart)."""
+    [found] = plan_inputs([TensorSpec("x", "float32", ())], {"x": InputSpec("x", "k", shape=(1, 3))}, 1, "s.toml")
+    assert found.shape == (1, 3)
+    [scalar] = plan_inputs([TensorSpec("sr", "int64", ())], {"sr": InputSpec("sr", "k", value=16000)}, 1, "s.toml")
+    assert scalar.shape == ()
