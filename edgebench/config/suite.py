@@ -76,11 +76,6 @@ class ModelSpec:
     inputs: Mapping[str, InputSpec] = field(default_factory=dict)
     key: str = ""
 
-    @property
-    def input_shapes(self) -> dict[str, tuple[int, ...]]:
-        """The inputs given a shape (the older ``input_shapes``)."""
-        return {name: spec.shape for name, spec in self.inputs.items() if spec.shape is not None}
-
     def file_for(self, formats: tuple[str, ...]) -> ModelFile | None:
         for model_file in self.files:
             if model_file.format in formats:

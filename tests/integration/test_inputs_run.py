@@ -221,3 +221,13 @@ def test_tflite_mistakes_are_the_case_error_naming_file_and_key(tmp_path):
     assert run_one(path)["error"] == (
         f'InputError: {path}: models[0].inputs."{name}".range: [0, 300] is outside the range of input {name} '
         f"(int8): [-128, 127]")
+
+
+def test_concurrent_streams_each_cycle_the_samples(tmp_path):
+    echo_model(tmp_path / "echo.onnx")
+    np.save(tmp_path / "x.npy", np.arange(3 * 4, dtype="float32").reshape(3, 1, 4))
+    path = make_suite(tmp_path, "echo.onnx", '[models.inputs.x]\ndata = "x.npy"\n', scenario="concurrent",
+                      scenario_extra="concurrency = 2")
+    result = run_one(path)
+    assert result["status"] == "ok", result["error"]
+    assert result["concurrency"] == 2 and fed(result, "x")["samples"] == 3
