@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from edgebench.backends.base import TensorSpec
 from edgebench.config.fields import Table, check_type, type_name
 from edgebench.config.models import ModelFile
 from edgebench.digest import sha256_of
@@ -148,25 +149,40 @@ def parse_inputs(model: Table, base_dir: Path) -> dict[str, InputSpec]:
     return specs
 
 
-def check_against_onnx(specs: dict[str, InputSpec], files: tuple[ModelFile, ...], source: str) -> None:
+def check_against_onnx(specs: dict[str, InputSpec], files: tuple[ModelFile, ...], source: str
+                       ) -> dict[str, tuple[str, ...]]:
     """Names, ranks, fixed dimensions and dtypes against every ONNX file's declared inputs, read on the host
-    (no runtime). A file this reader cannot parse is left to the worker, which says what is wrong with it."""
+    (no runtime). Returns the input names of each file it read, by path.
+
+    A model in several formats may name its inputs differently in each (``input`` in the ONNX file,
+    ``serving_default_input:0`` in the TFLite one): a name must be an input of one of its files. One no ONNX
+    file has is left to the files the host cannot read (TFLite; an ONNX file this reader cannot parse), whose
+    worker checks it; with no such file, it is an error here."""
     if not specs:
-        return
+        return {}
     from edgebench.config.onnx_graph import OnnxReadError, read_inputs
 
+    read: dict[str, list[TensorSpec]] = {}
+    unread = False
     for model_file in files:
-        if model_file.format != "onnx":
-            continue
         try:
-            tensors = read_inputs(model_file.path)
+            if model_file.format != "onnx":
+                raise OnnxReadError(model_file.format)
+            read[str(model_file.path)] = read_inputs(model_file.path)
         except OnnxReadError:
-            continue
-        check_names(specs, tensors, source)
+            unread = True
+    if not read:
+        return {}
+    if not unread:
+        check_names(specs, [t for tensors in read.values() for t in tensors], source)
+    for tensors in read.values():
         by_name = {t.name: t for t in tensors}
         for name, spec in specs.items():
+            if name not in by_name:
+                continue
             sample = None
             if spec.data is not None:
                 dtype, shape, _ = read_data_header(spec.data.path, name, source, spec.key_of("data"))
                 sample = (dtype, shape)
             check_spec(spec, by_name[name], source, sample)
+    return {path: tuple(t.name for t in tensors) for path, tensors in read.items()}

@@ -75,6 +75,17 @@ class ModelSpec:
     #: what the suite says about each input (shape, value, range, normal, data), by input name
     inputs: Mapping[str, InputSpec] = field(default_factory=dict)
     key: str = ""
+    #: the input names of each file the host could read (ONNX), by path: which ``inputs`` apply to which file
+    input_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def inputs_for(self, model_file: ModelFile) -> tuple[dict[str, InputSpec], tuple[str, ...]]:
+        """The specs that apply to ``model_file``, and the input names of the model's other files (a model in
+        several formats may name its inputs differently in each)."""
+        names = self.input_names.get(str(model_file.path))
+        if names is not None:
+            return {n: s for n, s in self.inputs.items() if n in names}, ()
+        elsewhere = {n for path, file_names in self.input_names.items() for n in file_names}
+        return dict(self.inputs), tuple(sorted(elsewhere))
 
     def file_for(self, formats: tuple[str, ...]) -> ModelFile | None:
         for model_file in self.files:
@@ -162,8 +173,8 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
         raise table.error("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     inputs = parse_inputs(table, base_dir)
     table.done()
-    check_against_onnx(inputs, tuple(files), table.source)
-    return ModelSpec(name, precision, tuple(files), inputs, table.prefix)
+    names = check_against_onnx(inputs, tuple(files), table.source)
+    return ModelSpec(name, precision, tuple(files), inputs, table.prefix, names)
 
 
 def _parse_backend(table: Table) -> BackendSpec:

@@ -34,6 +34,8 @@ class Case:
     #: the suite file and the model's key in it (``models[0]``): input errors found in the worker name them
     suite_path: str = ""
     model_key: str = ""
+    #: input names of the model's other files (another format): ``inputs`` for them do not apply to this one
+    inputs_elsewhere: list[str] = field(default_factory=list)
 
     @property
     def data_files(self) -> list[Mapping[str, Any]]:

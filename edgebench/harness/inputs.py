@@ -308,7 +308,8 @@ def _check_sample(spec: InputSpec, tensor: TensorSpec, kind: str, model_shape: O
 
 
 def check_names(specs: Mapping[str, InputSpec], tensors: Sequence[TensorSpec], source: str) -> None:
-    names = [t.name for t in tensors]
+    """Every spec names an input of the model."""
+    names = list(dict.fromkeys(t.name for t in tensors))
     for name, spec in specs.items():
         if name not in names:
             raise InputError(source, spec.key or name, f"the model has no input {name!r} (its inputs: "

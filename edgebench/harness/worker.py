@@ -113,6 +113,8 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         # inputs: checked against the model, sized against free memory, and only then allocated
         source = case.suite_path or case.model_path
         specs = specs_from_json(case.inputs) if backend_class.reads_model else {}
+        names = {t.name for t in session.inputs}  # a name of the model's other format is not for this file
+        specs = {n: s for n, s in specs.items() if n in names or n not in case.inputs_elsewhere}
         plans = plan_inputs(session.inputs, specs, case.batch, source, case.model_key)
         result["inputs_bytes"] = check_memory(plans, case.concurrency, memory.available_bytes(), source)
         shapes = {plan.tensor.name: plan.shape for plan in plans}

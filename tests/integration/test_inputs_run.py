@@ -231,3 +231,23 @@ def test_concurrent_streams_each_cycle_the_samples(tmp_path):
     result = run_one(path)
     assert result["status"] == "ok", result["error"]
     assert result["concurrency"] == 2 and fed(result, "x")["samples"] == 3
+
+
+def test_a_model_in_two_formats_takes_the_inputs_each_file_names(tmp_path):
+    """The shipped DS-CNN calls its input ``input`` in ONNX and ``serving_default_input:0`` in TFLite: each case
+    gets the specs its file has; a name neither has is the TFLite case's error (the host cannot read TFLite)."""
+    both = f'path = ["{MODELS / "kws_dscnn_int8.onnx"}", "{MODELS / "kws_dscnn_int8.tflite"}"]'
+    text = SUITE.replace('path = "{model}"', both).format(
+        inputs='[models.inputs.input]\nrange = [-0.5, 0.5]\n[models.inputs."serving_default_input:0"]\nvalue = 3\n',
+        backend="onnxruntime", scenario="single_stream", scenario_extra="") + '[[backends]]\nname = "tflite"\n'
+    path = write(tmp_path / "s.toml", text)
+    results = {c.backend: worker.run_case(c) for c in cases_of(path)}
+    assert results["onnxruntime"]["status"] == "ok", results["onnxruntime"]["error"]
+    assert -0.5 <= fed(results["onnxruntime"], "input")["min"] < fed(results["onnxruntime"], "input")["max"] <= 0.5
+    assert results["tflite"]["status"] == "ok", results["tflite"]["error"]
+    assert fed(results["tflite"], "serving_default_input:0")["max"] == 3
+    typo = write(tmp_path / "typo.toml", text.replace("[models.inputs.input]", "[models.inputs.inptu]"))
+    results = {c.backend: worker.run_case(c) for c in cases_of(typo)}
+    assert results["onnxruntime"]["status"] == "ok"
+    assert results["tflite"]["error"] == (f"InputError: {typo}: models[0].inputs.inptu: the model has no input "
+                                          f"'inptu' (its inputs: serving_default_input:0)")
