@@ -251,3 +251,14 @@ def test_a_model_in_two_formats_takes_the_inputs_each_file_names(tmp_path):
     assert results["onnxruntime"]["status"] == "ok"
     assert results["tflite"]["error"] == (f"InputError: {typo}: models[0].inputs.inptu: the model has no input "
                                           f"'inptu' (its inputs: serving_default_input:0)")
+
+
+def test_a_data_file_changed_after_planning_fails_its_case_by_key(tmp_path):
+    echo_model(tmp_path / "echo.onnx")
+    np.save(tmp_path / "x.npy", np.zeros((2, 1, 4), dtype="float32"))
+    path = make_suite(tmp_path, "echo.onnx", '[models.inputs.x]\ndata = "x.npy"\n')
+    [case] = cases_of(path)
+    np.save(tmp_path / "x.npy", np.ones((2, 1, 4), dtype="float32"))
+    error = worker.run_case(case)["error"]
+    assert error.startswith(f"InputError: {path}: models[0].inputs.x.data: data file {tmp_path / 'x.npy'} has sha256 ")
+    assert error.endswith("the run planned: it changed during the run")
