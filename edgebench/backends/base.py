@@ -15,16 +15,18 @@ LoadErrorRule = Tuple[Pattern[str], str]
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """An input or output as the runtime reports it; -1 marks a dynamic dimension."""
+    """An input or output as the runtime reports it; -1 marks a dynamic dimension, a shape of None an input
+    whose rank the model does not give."""
 
     name: str
     dtype: str
-    shape: tuple[int, ...]
+    shape: tuple[int, ...] | None
     scale: float | None = None
     zero_point: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype,
+                               "shape": list(self.shape) if self.shape is not None else None}
         if self.scale is not None:
             out["quantization"] = {"scale": self.scale, "zero_point": self.zero_point}
         return out
@@ -84,6 +86,8 @@ class Backend:
         if bounds is not None and not bounds[0] <= value <= bounds[1]:
             return f"must be between {bounds[0]} and {bounds[1]}, got {value!r}"
         return None
+    #: False for a backend that never reads the model (null): the suite's ``models[].inputs`` do not apply
+    reads_model: ClassVar[bool] = True
 
     @classmethod
     def installed(cls) -> str | None:

@@ -35,6 +35,7 @@ class NullBackend(Backend):
     settings_schema = {"busy_wait_us": (int, float), "threads": (int, str)}
     #: up to one second per inference
     settings_ranges = {"busy_wait_us": (0, 1_000_000)}
+    reads_model = False
 
     @classmethod
     def probe(cls) -> dict[str, Any]:

@@ -16,6 +16,10 @@ _ORT_DTYPES = {
     "tensor(int32)": "int32",
     "tensor(int64)": "int64",
     "tensor(bool)": "bool",
+    "tensor(uint16)": "uint16",
+    "tensor(uint32)": "uint32",
+    "tensor(uint64)": "uint64",
+    "tensor(string)": "string",
 }
 
 #: onnxruntime's load errors (as 1.32 words them) in edgebench's words; the first match wins
@@ -47,6 +51,8 @@ EXECUTION_MODES = ("sequential", "parallel")
 
 
 def _spec(arg: Any) -> TensorSpec:
+    if arg.shape is None:  # the model does not give the rank
+        return TensorSpec(arg.name, _ORT_DTYPES.get(arg.type, arg.type), None)
     shape = tuple(d if isinstance(d, int) and d >= 0 else -1 for d in arg.shape)
     return TensorSpec(arg.name, _ORT_DTYPES.get(arg.type, arg.type), shape)
 

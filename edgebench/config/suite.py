@@ -23,8 +23,10 @@ from edgebench.config.fields import (
     check_type,
     load_toml,
 )
+from edgebench.config.inputs import check_against_onnx, parse_inputs
 from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
+from edgebench.harness.inputs import InputSpec
 
 SCENARIOS = ("single_stream", "batch", "concurrent", "sustained")
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
@@ -88,9 +90,20 @@ class ModelSpec:
     name: str
     precision: str
     files: tuple[ModelFile, ...]
-    #: fixed shapes for inputs with dynamic dimensions other than the batch
-    input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: what the suite says about each input (shape, value, range, normal, data), by input name
+    inputs: Mapping[str, InputSpec] = field(default_factory=dict)
     key: str = ""
+    #: the input names of each file the host could read (ONNX), by path: which ``inputs`` apply to which file
+    input_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def inputs_for(self, model_file: ModelFile) -> tuple[dict[str, InputSpec], tuple[str, ...]]:
+        """The specs that apply to ``model_file``, and the input names of the model's other files (a model in
+        several formats may name its inputs differently in each)."""
+        names = self.input_names.get(str(model_file.path))
+        if names is not None:
+            return {n: s for n, s in self.inputs.items() if n in names}, ()
+        elsewhere = {n for path, file_names in self.input_names.items() for n in file_names}
+        return dict(self.inputs), tuple(sorted(elsewhere))
 
     def file_for(self, formats: tuple[str, ...]) -> ModelFile | None:
         for model_file in self.files:
@@ -143,7 +156,7 @@ class Suite:
                  "files": [{"path": str(f.path), "format": f.format, "sha256": f.sha256,
                             "bytes": f.size_bytes, "url": f.url, **({"problem": f.problem} if f.problem else {})}
                            for f in m.files],
-                 "input_shapes": {k: list(v) for k, v in m.input_shapes.items()}}
+                 "inputs": {name: spec.to_json() for name, spec in m.inputs.items()}}
                 for m in self.models
             ],
             "backends": [{"name": b.name, "settings": {k: list(v) for k, v in b.settings.items()}}
@@ -181,18 +194,10 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
     precision = table.get("precision", str, None) or files[0].manifest.get("precision") or "fp32"
     if precision not in PRECISIONS:
         raise table.error("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    shapes: dict[str, tuple[int, ...]] = {}
-    shape_table = table.table("input_shapes")
-    for input_name in shape_table.data:
-        shape = shape_table.get(input_name, list)
-        if not shape:
-            raise shape_table.error(input_name, "an empty shape: give every dimension")
-        for dim in shape:
-            check_type(dim, int, table.source, shape_table.key(input_name))
-            check_number(dim, table.source, shape_table.key(input_name), 1, 1_000_000)
-        shapes[input_name] = tuple(shape)
+    inputs = parse_inputs(table, base_dir)
     table.done()
-    return ModelSpec(name, precision, tuple(files), shapes, table.prefix)
+    names = check_against_onnx(inputs, tuple(files), table.source)
+    return ModelSpec(name, precision, tuple(files), inputs, table.prefix, names)
 
 
 def _parse_backend(table: Table) -> BackendSpec:

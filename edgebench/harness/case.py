@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
 from edgebench.config.suite import RunRules
@@ -23,7 +23,8 @@ class Case:
     duration_s: float | None = None
     rules: RunRules = field(default_factory=RunRules)
     seed: int = 0
-    input_shapes: Mapping[str, list[int]] = field(default_factory=dict)
+    #: per input name, what the suite says about it (``InputSpec.to_json()``: shape, value, range, normal, data)
+    inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: set when the case cannot run here; the runner records it as skipped with this reason
     skip_reason: str | None = None
     #: the sampling spec the worker hands to the sensors (empty: no sensors)
@@ -33,6 +34,23 @@ class Case:
     #: set when the case's model file cannot be measured (missing, truncated, ...): the runner records the case
     #: failed with this line, naming the suite, the key and the file, and does not run it
     model_problem: str | None = None
+    #: the suite file and the model's key in it (``models[0]``): input errors found in the worker name them
+    suite_path: str = ""
+    model_key: str = ""
+    #: input names of the model's other files (another format): ``inputs`` for them do not apply to this one
+    inputs_elsewhere: list[str] = field(default_factory=list)
+
+    @property
+    def data_files(self) -> list[Mapping[str, Any]]:
+        """The data files the inputs read (``{"path", "sha256", "bytes"}``): shipped to a device with the model."""
+        return [spec["data"] for spec in self.inputs.values() if spec.get("data")]
+
+    def with_data_paths(self, paths: Mapping[str, str]) -> Case:
+        """The case with each data file at ``paths[sha256]`` (its copy in a device's cache)."""
+        inputs = {name: ({**spec, "data": {**spec["data"], "path": paths[spec["data"]["sha256"]]}}
+                         if spec.get("data") and spec["data"].get("sha256") in paths else dict(spec))
+                  for name, spec in self.inputs.items()}
+        return replace(self, inputs=inputs)
 
     @property
     def threads(self) -> Any:
@@ -47,7 +65,7 @@ class Case:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["settings"] = dict(self.settings)
-        data["input_shapes"] = {k: list(v) for k, v in self.input_shapes.items()}
+        data["inputs"] = {k: dict(v) for k, v in self.inputs.items()}
         data["sensors"] = dict(self.sensors)
         return data
 
@@ -55,6 +73,9 @@ class Case:
     def from_json(cls, data: Mapping[str, Any]) -> Case:
         values = dict(data)
         values["rules"] = RunRules(**values.get("rules", {}))
+        if "inputs" not in values and values.get("input_shapes"):  # a run directory from before ``inputs``
+            values["inputs"] = {name: {"shape": list(shape), "key": f"input_shapes.{name}"}
+                                for name, shape in values["input_shapes"].items()}
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in values.items() if k in known})
 

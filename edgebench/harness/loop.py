@@ -31,8 +31,10 @@ class LoopResult:
     stream_iterations: list[int] = field(default_factory=list)
 
 
-def warm_up(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf_counter_ns) -> list[int]:
-    """``warmup_iterations`` AND ``warmup_seconds``; the samples are kept, apart from the timed ones."""
+def warm_up(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf_counter_ns,
+            between: Callable[[], Any] | None = None) -> list[int]:
+    """``warmup_iterations`` AND ``warmup_seconds``; the samples are kept, apart from the timed ones.
+    ``between`` (the next data sample) runs after each inference, outside the timed region."""
     samples: list[int] = []
     min_ns = int(rules.warmup_seconds * 1e9)
     start = clock()
@@ -40,17 +42,20 @@ def warm_up(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf_co
         t0 = clock()
         run()
         samples.append(clock() - t0)
+        if between is not None:
+            between()
         if len(samples) >= rules.max_iterations:
             break
     return samples
 
 
 def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf_counter_ns,
-               duration_s: float | None = None) -> LoopResult:
+               duration_s: float | None = None, between: Callable[[], Any] | None = None) -> LoopResult:
     """Time ``run`` until the run rules are satisfied.
 
     With ``duration_s`` (the sustained scenario) the loop runs for exactly that long and ignores the
-    precision target: the point is to keep the device loaded.
+    precision target: the point is to keep the device loaded. ``between`` (feeding the next data sample) runs
+    after each inference, outside the timed region.
     """
     samples: list[int] = []
     append = samples.append
@@ -70,6 +75,8 @@ def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf
         run()
         t1 = clock()
         append(t1 - t0)
+        if between is not None:
+            between()
         if t1 >= deadline:
             reason = "duration" if duration_s is not None else "max_seconds"
             break
@@ -90,7 +97,8 @@ def timed_loop(run: Callable[[], Any], rules: RunRules, clock: Clock = time.perf
 
 
 def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules,
-                    clock: Clock = time.perf_counter_ns) -> LoopResult:
+                    clock: Clock = time.perf_counter_ns,
+                    betweens: Sequence[Callable[[], Any] | None] | None = None) -> LoopResult:
     """The concurrent scenario: one thread per stream, each calling its own session back to back.
 
     It runs for ``max_seconds``, or until the streams together have started ``max_iterations`` inferences. There
@@ -106,7 +114,7 @@ def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules,
     tickets = itertools.count()  # next() is atomic: exactly max_iterations inferences start, over all streams
     errors: list[BaseException] = []
 
-    def stream(run: Callable[[], Any], out: list[tuple[int, int]]) -> None:
+    def stream(run: Callable[[], Any], out: list[tuple[int, int]], between: Callable[[], Any] | None) -> None:
         append = out.append
         try:
             start_line.wait()
@@ -115,14 +123,17 @@ def concurrent_loop(runs: Sequence[Callable[[], Any]], rules: RunRules,
                 run()
                 t1 = clock()
                 append((t1, t1 - t0))
+                if between is not None:
+                    between()
         except threading.BrokenBarrierError:  # the loop was abandoned before it started
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             errors.append(exc)
         stop.set()
 
-    threads = [threading.Thread(target=stream, args=(run, out), name=f"edgebench-stream-{i}", daemon=True)
-               for i, (run, out) in enumerate(zip(runs, finished))]
+    hooks = list(betweens) if betweens is not None else [None] * len(runs)
+    threads = [threading.Thread(target=stream, args=(run, out, hook), name=f"edgebench-stream-{i}", daemon=True)
+               for i, (run, out, hook) in enumerate(zip(runs, finished, hooks))]
     max_ns = int(rules.max_seconds * 1e9)
     try:
         for thread in threads:

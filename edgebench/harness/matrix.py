@@ -62,12 +62,14 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
     problem = model_file.problem if skip is None else None
     case_id = make_case_id(model.name, model.precision, backend_name, settings, scenario.name, batch, concurrency)
     rules = suite.rules
+    inputs, elsewhere = model.inputs_for(model_file)
     return Case(
         case_id=case_id, model=model.name, precision=model.precision, format=model_file.format,
         model_path=str(model_file.path), model_sha256=model_file.sha256, backend=backend_name,
         settings=settings, scenario=scenario.name, batch=batch, duration_s=scenario.duration_s,
-        rules=rules, seed=suite.seed, input_shapes={k: list(v) for k, v in model.input_shapes.items()},
-        skip_reason=skip, concurrency=concurrency, model_problem=problem,
+        rules=rules, seed=suite.seed, inputs={name: spec.to_json() for name, spec in inputs.items()},
+        skip_reason=skip, concurrency=concurrency, model_problem=problem, suite_path=str(suite.path),
+        model_key=model.key, inputs_elsewhere=list(elsewhere),
     )
 
 

@@ -41,3 +41,25 @@ def peak_rss_bytes(root: str = "/") -> int | None:
 
 def pid() -> int:
     return os.getpid()
+
+
+def available_bytes(root: str = "/") -> int | None:
+    """Memory the device can give without swapping: psutil's ``available`` where psutil is installed, else the
+    kernel's MemAvailable; None when neither says (then nothing is refused on its account)."""
+    if root == "/":
+        try:
+            import psutil
+
+            return int(psutil.virtual_memory().available)
+        except (ImportError, OSError, AttributeError):
+            pass
+    try:
+        text = (Path(root) / "proc" / "meminfo").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("MemAvailable:"):
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                return int(parts[1]) * 1024
+    return None

@@ -15,13 +15,14 @@ import json
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from edgebench import __version__, plugins
 from edgebench.errors import ModelError, ModelMismatchError
 from edgebench.harness import environment, memory
 from edgebench.harness.case import Case
-from edgebench.harness.inputs import build_inputs, resolve_shape
+from edgebench.harness.feeds import Feeder, describe_generated
+from edgebench.harness.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
 from edgebench.harness.loop import concurrent_loop, timed_loop, warm_up
 
 RESULT_PREFIX = "EDGEBENCH-RESULT "
@@ -57,6 +58,35 @@ def check_model(case: Case) -> None:
             f"planned: the file changed during the run, or a device's cached copy is corrupt")
 
 
+class FirstInferenceError(RuntimeError):
+    """The model failed on the inputs built for it; the message names the inputs whose values were made up."""
+
+
+def error_text(exc: BaseException) -> str:
+    lines = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def generated_inputs_hint(plans: Sequence[InputPlan], source: str) -> str | None:
+    """A runtime's error rarely names the input whose value took the model down a branch it cannot run (a
+    voice-activity model's ``sr`` that must be 16000, an id beyond the vocabulary): say which integer and boolean
+    inputs were made up, and where to pin them. None when there are none (random floats rarely steer a model)."""
+    made_up = [p for p in plans if p.spec.source in ("random", "range") and kind_of(p.tensor.dtype) in "ib"]
+    if not made_up:
+        return None
+    described = ", ".join(f"{p.tensor.name} ({describe_generated(p)}; pin it with {p.spec.key_of('value')})"
+                          for p in made_up)
+    return f"the first inference failed with generated values for {described} in {source}: "
+
+
+def next_sample(session: Any, feeder: Feeder) -> Callable[[], None] | None:
+    """What runs between two inferences when an input has several data samples (None: nothing to do)."""
+    if not feeder.cycles:
+        return None
+    prepare, advance = session.prepare, feeder.advance
+    return lambda: prepare(advance())
+
+
 def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
     result: dict[str, Any] = {"case_id": case.case_id, "status": "failed", "error": None,
                               "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
@@ -69,7 +99,8 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             sampling = start_case_sampling(dict(case.sensors), clock)
             sampling.cooldown(dict(case.sensors.get("cooldown") or {}))
             sampling.idle_window()
-        backend = plugins.load("edgebench.backends", case.backend)()
+        backend_class = plugins.load("edgebench.backends", case.backend)
+        backend = backend_class()
         settings = dict(case.settings)
         rss_before = memory.rss_bytes()
         if sampling:
@@ -79,30 +110,50 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["load_ns"] = clock() - t0
         rss_after = memory.rss_bytes()
         result["load_rss_bytes"] = (rss_after - rss_before) if rss_before is not None and rss_after else None
-        shapes = {s.name: resolve_shape(s, case.batch, case.input_shapes) for s in session.inputs}
+        # inputs: checked against the model, sized against free memory, and only then allocated
+        source = case.suite_path or case.model_path
+        specs = specs_from_json(case.inputs) if backend_class.reads_model else {}
+        names = {t.name for t in session.inputs}  # a name of the model's other format is not for this file
+        specs = {n: s for n, s in specs.items() if n in names or n not in case.inputs_elsewhere}
+        plans = plan_inputs(session.inputs, specs, case.batch, source, case.model_key)
+        result["inputs_bytes"] = check_memory(plans, case.concurrency, memory.available_bytes(), source)
+        shapes = {plan.tensor.name: plan.shape for plan in plans}
         session.resize(shapes)
-        feeds = build_inputs(session.inputs, shapes, case.seed)
-        session.prepare(feeds)
-        result["inputs"] = [{**s.to_json(), "shape": list(shapes[s.name])} for s in session.inputs]
+        feeder = Feeder.build(plans, case.batch, case.seed, source)
+        session.prepare(feeder.current())
+        fed = feeder.describe()
+        result["inputs"] = [{**p.tensor.to_json(), "shape": list(p.shape), "source": p.spec.source,
+                             **fed[p.tensor.name]} for p in plans]
         t0 = clock()
-        session.run()
+        try:
+            session.run()
+        except Exception as exc:
+            hint = generated_inputs_hint(plans, source)
+            if hint is None:
+                raise
+            raise FirstInferenceError(hint + error_text(exc)) from exc
         result["first_inference_ns"] = clock() - t0
         # the concurrent scenario: one more session per stream, loaded and fed the same way, warmed up in turn
         streams = [session]
+        feeders = [feeder]
         for _ in range(case.concurrency - 1):
             extra = backend.load(case.model_path, settings)
             extra.resize(shapes)
-            extra.prepare(feeds)
+            feeders.append(feeder.fork())
+            extra.prepare(feeders[-1].current())
             streams.append(extra)
-        result["warmup_latency_ns"] = [ns for stream in streams for ns in warm_up(stream.run, case.rules, clock)]
+        # several data samples: the next one is fed between iterations, outside the timed region
+        betweens = [next_sample(stream, stream_feeder) for stream, stream_feeder in zip(streams, feeders)]
+        result["warmup_latency_ns"] = [ns for stream, between in zip(streams, betweens)
+                                       for ns in warm_up(stream.run, case.rules, clock, between)]
         if sampling:
             sampling.mark("loop_start")
         if case.concurrency > 1:
-            loop = concurrent_loop([stream.run for stream in streams], case.rules, clock)
+            loop = concurrent_loop([stream.run for stream in streams], case.rules, clock, betweens)
             result["concurrency"] = case.concurrency
             result["stream_iterations"] = loop.stream_iterations
         else:
-            loop = timed_loop(session.run, case.rules, clock, case.duration_s)
+            loop = timed_loop(session.run, case.rules, clock, case.duration_s, betweens[0])
         if sampling:
             sampling.mark("loop_end")
         info = session.info()
@@ -116,6 +167,8 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             "ci_rel_width": loop.ci_rel_width,
             "runtime": {"name": info.name, "version": info.version, **info.details},
         })
+    except InputSkip as exc:
+        result.update({"status": "skipped", "error": str(exc)})
     except Exception as exc:
         # a backend's ModelError is already edgebench's one line (file, what is wrong, the runtime's text)
         text = str(exc) if type(exc) is ModelError else f"{type(exc).__name__}: {exc}"

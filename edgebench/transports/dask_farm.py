@@ -22,7 +22,8 @@ Profile, to run a single device through the cluster (``edgebench run --profile P
 directory (``edgebench.harness.runner.start_farm``). Models travel by sha256: a case carries only the model's
 sha256; a worker whose cache (``~/.cache/edgebench/models/<sha256>/``) lacks it answers ``{"model_missing": ...}``
 (a normal return, not a raised error: an expected miss must not log a traceback in the agent) and the case is
-sent again with the bytes, which the worker checks and caches. (Not Dask's scattered data: that is lost
+sent again with the bytes, which the worker checks and caches. The inputs' data files (``models[].inputs.NAME.data``)
+travel the same way, in the same cache. (Not Dask's scattered data: that is lost
 with the worker holding it.)
 Results come back as plain JSON dicts. A worker that dies while running a case: Dask gives the case to the next
 worker offering the device's resource (a restarted agent); if none comes within ``no_worker_timeout_s`` the
@@ -177,16 +178,21 @@ def probe_task(resource: str, device: str) -> dict[str, Any]:
     return found
 
 
-def run_case_task(case_json: dict[str, Any], model: bytes | None, resource: str, device: str) -> dict[str, Any]:
-    """One case on the worker's device: plain JSON in, plain JSON out. A model the cache lacks is answered
-    ``{"model_missing": why}``: the client sends the case again with the bytes."""
+def run_case_task(case_json: dict[str, Any], model: bytes | None, resource: str, device: str,
+                  data_files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """One case on the worker's device: plain JSON in, plain JSON out. A model or data file the cache lacks is
+    answered ``{"model_missing": why}``: the client sends the case again with the bytes. ``data_files``: the bytes
+    of the inputs' data files by sha256, sent with the model (cached the same way)."""
     case = Case.from_json(case_json)
     try:
         path = cache_model(case.model_sha256, Path(case.model_path).name, model)
+        paths = {data["sha256"]: str(cache_model(data["sha256"], Path(data["path"]).name,
+                                                 (data_files or {}).get(data["sha256"])))
+                 for data in case.data_files}
     except ModelMissing as exc:
         return {"case_id": case.case_id, "model_missing": str(exc), "dask_worker": _worker_address()}
     with _device_transport(resource, device) as transport:
-        result = transport.run_case(replace(case, model_path=str(path)))
+        result = transport.run_case(replace(case.with_data_paths(paths), model_path=str(path)))
     result["case_id"] = case.case_id
     result["device"] = device
     result["dask_worker"] = _worker_address()
@@ -205,7 +211,8 @@ class DaskTransport(Transport):
         self.options = {name: DaskOptions.for_profile(p, scheduler) for name, p in self.profiles.items()}
         self.scheduler = self.options[profile.name].scheduler
         self._client: Any = None
-        self._models: dict[str, bytes] = {}
+        #: the bytes of models and data files sent to workers that lack them, by sha256
+        self._files: dict[str, bytes] = {}
 
     def client(self) -> Any:
         if self._client is None:
@@ -257,9 +264,12 @@ class DaskTransport(Transport):
         return future.result()
 
     def _model_bytes(self, case: Case) -> bytes:
-        if case.model_sha256 not in self._models:
-            self._models[case.model_sha256] = Path(case.model_path).read_bytes()
-        return self._models[case.model_sha256]
+        return self._file_bytes(case.model_sha256, case.model_path)
+
+    def _file_bytes(self, sha256: str, path: str) -> bytes:
+        if sha256 not in self._files:
+            self._files[sha256] = Path(path).read_bytes()
+        return self._files[sha256]
 
     def run_case(self, case: Case) -> dict[str, Any]:
         results: list[dict[str, Any]] = []
@@ -279,8 +289,10 @@ class DaskTransport(Transport):
             if not with_model:
                 attempts[case.case_id] = attempts.get(case.case_id, 0) + 1
             model = self._model_bytes(case) if with_model else None
+            data = ({d["sha256"]: self._file_bytes(d["sha256"], d["path"]) for d in case.data_files}
+                    if with_model else None)
             future = client.submit(run_case_task, case.to_json(), model, o.resource,
-                                   device, resources={o.resource: 1}, pure=False,
+                                   device, data, resources={o.resource: 1}, pure=False,
                                    key=f"edgebench-{uuid.uuid4().hex[:12]}")
             pending[future] = case
             future.add_done_callback(lambda _: finished.set())

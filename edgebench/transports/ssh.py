@@ -19,8 +19,9 @@ Profile::
     python = "python3"             # the interpreter on the device (3.8 or newer)
     remote_dir = ".cache/edgebench"     # relative to the remote home: agent/ and models/<sha256>/
 
-Deploy: the agent zipapp (``agent_bundle``) goes to ``remote_dir/agent/`` and each model to
-``remote_dir/models/<sha256>/<file>``, both skipped when already there; every upload lands under a temporary name
+Deploy: the agent zipapp (``agent_bundle``) goes to ``remote_dir/agent/``, each model to
+``remote_dir/models/<sha256>/<file>`` and each inputs' data file to ``remote_dir/data/<sha256>/<file>``, all
+skipped when already there; every upload lands under a temporary name
 and is renamed into place, so an interrupted copy is never used. Every remote command is an argument list joined
 with ``shlex.join``.
 
@@ -191,6 +192,7 @@ class SSHTransport(Transport):
         self._conn: Any = None
         self._agent_path: str | None = None
         self._models: dict[str, str] = {}
+        self._data: dict[str, str] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"ssh-{self.device}", daemon=True)
         self._thread.start()
@@ -214,8 +216,9 @@ class SSHTransport(Transport):
             await self._ensure_agent(conn)
             for case in cases:
                 await self._ensure_model(conn, case)
+                await self._ensure_data(conn, case)
 
-        self._call(self._with_retries("copying models to the device", push))
+        self._call(self._with_retries("copying models and data files to the device", push))
 
     def run_case(self, case: Case) -> dict[str, Any]:
         return self._call(self._with_retries(f"case {case.case_id}", lambda conn: self._run_case(conn, case)))
@@ -423,6 +426,19 @@ class SSHTransport(Transport):
         self._models[case.model_sha256] = remote
         return remote
 
+    async def _ensure_data(self, conn: Any, case: Case) -> Case:
+        """The case with its inputs' data files at their copies under ``remote_dir/data/<sha256>/``."""
+        paths = {}
+        for data in case.data_files:
+            sha256 = data["sha256"]
+            if sha256 not in self._data:
+                local = Path(data["path"])
+                remote = f"{self.options.remote_dir}/data/{sha256}/{local.name}"
+                await self._put(conn, local, remote)
+                self._data[sha256] = remote
+            paths[sha256] = self._data[sha256]
+        return case.with_data_paths(paths) if paths else case
+
     async def _put(self, conn: Any, local: Path, remote: str) -> None:
         """Copy ``local`` to ``remote`` unless it is there; a partial copy never has the final name."""
         async with conn.start_sftp_client() as sftp:
@@ -474,7 +490,7 @@ class SSHTransport(Transport):
 
         agent = await self._ensure_agent(conn)
         remote_model = await self._ensure_model(conn, case)
-        remote_case = replace(case, model_path=remote_model)
+        remote_case = replace(await self._ensure_data(conn, case), model_path=remote_model)
         timeout = case_timeout_s(case)
         argv = [self.options.python, agent, "worker", "--timeout", str(int(timeout))]
         started = time.time()

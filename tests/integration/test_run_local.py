@@ -87,7 +87,9 @@ def test_run_onnxruntime_and_null_end_to_end(tmp_path, tiny_onnx):
     # every summary is recomputable from the raw samples
     raw = json.loads(gzip.decompress((out / ort["raw_file"]).read_bytes()))
     assert summarize(raw["latency_ns"]).to_json() == ort["summary"]["latency"]
-    assert raw["inputs"] == [{"name": "x", "dtype": "float32", "shape": [1, 32]}]
+    [fed] = raw["inputs"]  # what the model was fed: random normal values, one sample
+    assert fed == {"name": "x", "dtype": "float32", "shape": [1, 32], "source": "random", "samples": 1,
+                   "min": fed["min"], "max": fed["max"]} and fed["min"] < 0 < fed["max"]
     # the null backend's busy wait is what the harness measures
     null = store.record("tiny.fp32.null.busy_wait_us=50.single_stream.b1")["summary"]["latency"]
     assert 50_000 <= null["p50_ns"] < 60_000

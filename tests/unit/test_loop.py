@@ -130,3 +130,20 @@ def test_concurrent_loop_starts_exactly_max_iterations():
     result = concurrent_loop([lambda: time.sleep(0.0005)] * 3, rules)
     assert (len(result.latency_ns), result.stop_reason) == (100, "max_iterations")
     assert sum(result.stream_iterations) == 100
+
+
+def test_between_runs_after_each_inference_outside_the_timed_region():
+    """Feeding the next data sample costs 5000 ns of the fake clock's time; no latency sample includes it."""
+    clock = FakeClock()
+    calls: list[int] = []
+
+    def between() -> None:
+        calls.append(clock.now)
+        clock.now += 5000
+
+    rules = RunRules(warmup_iterations=3, warmup_seconds=0, min_iterations=20, min_seconds=0, max_seconds=10,
+                     target_ci_rel_width=0.01)
+    assert warm_up(noop, rules, clock, between) == [1000] * 3
+    result = timed_loop(noop, rules, clock, between=between)
+    assert set(result.latency_ns) == {1000} and len(result.latency_ns) == 20
+    assert len(calls) == 3 + 20
