@@ -1,9 +1,13 @@
-"""Where a command's text goes: standard output, or a file (its directory made) with a note on stderr."""
+"""Where a command's text goes: standard output, or a file (its directory made) with a note on stderr; and
+how wide the terminal it goes to is."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def write_output(text: str, path: Path | None) -> None:
@@ -13,3 +17,24 @@ def write_output(text: str, path: Path | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print(f"edgebench: wrote {path}", file=sys.stderr)
+
+
+def terminal_width(stream: Any = None) -> int:
+    """The width of the terminal ``stream`` writes to: $COLUMNS when set, else the terminal's, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 20)
+    try:
+        return max(os.get_terminal_size((stream or sys.stdout).fileno()).columns, 20)
+    except (AttributeError, ValueError, OSError):
+        return max(shutil.get_terminal_size((80, 24)).columns, 20)
+
+
+def table_width(stream: Any = None) -> int | None:
+    """The width a table printed to ``stream`` must fit: the terminal's, or None (no limit) when the output
+    goes to a pipe or a file (a CI log keeps every column) and $COLUMNS does not say otherwise."""
+    stream = stream or sys.stdout
+    if getattr(stream, "isatty", lambda: False)():
+        return terminal_width(stream)
+    columns = os.environ.get("COLUMNS", "")
+    return max(int(columns), 20) if columns.isdigit() and int(columns) > 0 else None

@@ -10,10 +10,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("show", help="print the summary table of a run directory",
                                    description="Print the summary table of a run directory.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--wide", action="store_true",
+                        help="every column, however wide the terminal (by default the table fits the terminal; "
+                             "piped or redirected, it always has every column)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from edgebench.cli.output import table_width
     from edgebench.reporting.table import render_table
     from edgebench.results.store import RunStore
 
@@ -23,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"run {args.run_dir}  ({doc.get('state')})")
     print(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
           f"suite {doc.get('suite', {}).get('name')}")
-    print(render_table(store.summary_rows()))
+    print(render_table(store.summary_rows(), width=None if args.wide else table_width(sys.stdout)))
     return 0
