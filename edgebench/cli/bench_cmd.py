@@ -32,7 +32,7 @@ examples:
 not name get seeded random data in the shape and dtype the runtime reports.
   --input x:1x3x224x224            this shape (for dynamic dimensions)
   --input sr=16000                 a fixed value (a JSON list for a tensor)
-  --input image=@data.npy          the contents of a .npy file
+  --input image=@data.npy          from a .npy file (axis 0: samples, cycled)
   --input ids:1x128:range=0,30521  uniform in [LO, HI] (integers for int types)
   --input noise:normal=0,1         normal, with MEAN and STD
   --input mask:1x128=1             a shape, filled with one value
@@ -265,6 +265,9 @@ def build_suite(args: argparse.Namespace) -> Any:
     try:
         return parse_suite(data, Path.cwd() / f"<bench {data['name']}>")
     except ConfigError as exc:
+        if exc.key == "models[0].inputs" and exc.problem == "unknown key":  # an edgebench before models[].inputs
+            raise ConfigError("--input", "", "this edgebench cannot fill inputs yet (its suites have no "
+                                             "models[].inputs table)") from None
         raise ConfigError(argument_for(exc.key), "", exc.problem) from None
 
 

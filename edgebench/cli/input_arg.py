@@ -1,8 +1,8 @@
 """``--input``: one model input on the command line, parsed into an entry of a suite's ``inputs`` table.
 
     NAME:SHAPE                   x:1x3x224x224           {"shape": [1, 3, 224, 224]}
-    NAME=VALUE                   sr=16000                {"value": 16000}   (a JSON list for nested values)
-    NAME=@FILE                   image=@data.npy         {"data": "data.npy"}
+    NAME=VALUE                   sr=16000                {"value": 16000}   (JSON: a list for a tensor)
+    NAME=@FILE                   image=@data.npy         {"data": "data.npy"}   (.npy, or .npz by name)
     NAME:range=LO,HI             ids:1x128:range=0,30521 {"shape": [1, 128], "range": [0, 30521]}
     NAME:normal=MEAN,STD         noise:normal=0,1        {"normal": [0, 1]}
     NAME:SHAPE=VALUE             mask:1x128=1            {"shape": [1, 128], "value": 1}
@@ -148,24 +148,26 @@ def _pair(kind: str, text: str, error: Any) -> list[int | float]:
 
 
 def _value(text: str, error: Any) -> Any:
+    """JSON: a number, true/false, a "string", or a (nested) list of them."""
     try:
         value = json.loads(text)
     except ValueError:
-        raise error(f"value {text!r}: expected a number, true/false or a JSON list like [[1,2],[3,4]]") from None
-    if not _numeric(value):
-        raise error(f"value {text!r}: expected a number, true/false or a JSON list of them")
+        raise error(f"value {text!r}: expected a number, true/false, a JSON list like [[1,2],[3,4]] or a "
+                    f"string in JSON quotes (NAME='\"text\"')") from None
+    if not _scalars(value):
+        raise error(f"value {text!r}: expected a number, true/false, a string or a non-empty JSON list of them")
     return value
 
 
-def _numeric(value: Any) -> bool:
+def _scalars(value: Any) -> bool:
     if isinstance(value, list):
-        return bool(value) and all(_numeric(v) for v in value)
+        return bool(value) and all(_scalars(v) for v in value)
     if isinstance(value, float):
         return math.isfinite(value)
-    return isinstance(value, (int, bool))
+    return isinstance(value, (int, bool, str))
 
 
 def _path(text: str, error: Any) -> str:
     if not text:
-        raise error("no file after '@' (or data=): name a .npy file")
+        raise error("no file after '@' (or data=): name a .npy or .npz file")
     return text

@@ -32,9 +32,6 @@ def terminal_width(stream: Any = None) -> int:
 
 def table_width(stream: Any = None) -> int | None:
     """The width a table printed to ``stream`` must fit: the terminal's, or None (no limit) when the output
-    goes to a pipe or a file (a CI log keeps every column) and $COLUMNS does not say otherwise."""
+    goes to a pipe or a file (a CI log or ``| less -S`` keeps every column)."""
     stream = stream or sys.stdout
-    if getattr(stream, "isatty", lambda: False)():
-        return terminal_width(stream)
-    columns = os.environ.get("COLUMNS", "")
-    return max(int(columns), 20) if columns.isdigit() and int(columns) > 0 else None
+    return terminal_width(stream) if getattr(stream, "isatty", lambda: False)() else None

@@ -51,6 +51,7 @@ class Eta:
         self.total = 0
         self.done = 0
         self._waiting: dict[str, float] = {}  # case id -> the seconds its rules ask for; not started yet
+        self._skips: set[str] = set()  # planned cases that will be skipped, not yet reported
         self._running: dict[str, tuple[float, float]] = {}  # case id -> (start time, rules seconds)
         self._beyond_rules: list[float] = []  # per measured case: its wall time minus its rules' time
         self._parallel = 1
@@ -59,6 +60,7 @@ class Eta:
         """The cases the run will go through (skipped ones included: they count, and take no time)."""
         self.total = len(cases)
         self._waiting = {c.case_id: rules_seconds(c) for c in cases if not getattr(c, "skip_reason", None)}
+        self._skips = {c.case_id for c in cases if getattr(c, "skip_reason", None)}
 
     def start(self, case: Any) -> None:
         self._waiting.pop(case.case_id, None)
@@ -69,6 +71,7 @@ class Eta:
         """``ran``: the case went through a worker (not skipped before it started)."""
         self.done += 1
         self._waiting.pop(case.case_id, None)
+        self._skips.discard(case.case_id)
         started = self._running.pop(case.case_id, None)
         if ran and started is not None:
             self._beyond_rules.append(self.clock() - started[0] - started[1])
@@ -83,7 +86,7 @@ class Eta:
         extra = sum(self._beyond_rules) / len(self._beyond_rules)
         now = self.clock()
         left = sum(max(rules_s + extra, 0.0) for rules_s in self._waiting.values())
-        unknown = max(self.total - self.done - len(self._waiting) - len(self._running), 0)
+        unknown = max(self.total - self.done - len(self._waiting) - len(self._running) - len(self._skips), 0)
         if unknown:  # cases the plan did not list (no plan given): as long as the finished ones took on average
             mean_rules = sum(s for _, s in self._running.values()) / len(self._running) if self._running else 0.0
             left += unknown * max(mean_rules + extra, 0.0)
@@ -175,6 +178,8 @@ class ProgressPrinter:
                 self._draw()
                 return
             self.eta.finish(case, ran=event != "skipped")
+            if case.case_id == self._current:
+                self._current = ""
             status, detail = case_detail(record if event != "skipped" else {"status": "skipped", **(record or {})})
             self._finished(status, case.case_id, detail)
 
@@ -202,7 +207,7 @@ class ProgressPrinter:
             return
         status = status_text(self.eta)
         room = terminal_width(self.stream) - 1 - len(status) - 2
-        self.stream.write("\r\x1b[K" + fit(f"{status}  {fit_middle(self._current, max(room, 8))}",
+        self.stream.write("\r\x1b[K" + fit(f"{status}  {fit_middle(self._current, max(room, 8))}".rstrip(),
                                              terminal_width(self.stream) - 1))
         self.stream.flush()
 

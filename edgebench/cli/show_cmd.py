@@ -20,14 +20,15 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from edgebench.cli.output import table_width
-    from edgebench.reporting.table import render_table
+    from edgebench.reporting.table import render_table, wrap_line
     from edgebench.results.store import RunStore
 
     store = RunStore.open(args.run_dir)
     doc = store.document
     env = doc.get("environment", {})
-    print(f"run {args.run_dir}  ({doc.get('state')})")
-    print(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
-          f"suite {doc.get('suite', {}).get('name')}")
-    print(render_table(store.summary_rows(), width=None if args.wide else table_width(sys.stdout)))
+    width = None if args.wide else table_width(sys.stdout)
+    print(wrap_line(f"run {args.run_dir}  ({doc.get('state')})", width))
+    print(wrap_line(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
+                    f"suite {doc.get('suite', {}).get('name')}", width))
+    print(render_table(store.summary_rows(), width=width))
     return 0

@@ -31,6 +31,8 @@ ABBREVIATIONS = {
 }
 #: the figures hidden first when the table is still too wide, in this order
 HIDE_ORDER = ("n", "latency_p99_ms", "latency_p90_ms", "energy_per_inference_mj")
+#: hidden only when cutting model names was not enough
+LAST_RESORT = ("throughput_ips", "power_avg_w", "peak_rss_mb")
 MIN_MODEL_WIDTH = 8
 GAP = "  "
 
@@ -122,13 +124,7 @@ def _fit(layout: _Layout, width: int) -> None:
             index = keys.index(key)
             for row in layout.cells:
                 row[index] = names.get(row[index], row[index])
-    for key in HIDE_ORDER:
-        if layout.width() <= width:
-            return
-        titles = dict(layout.columns)
-        if key in titles:
-            layout.hidden.append(titles[key])
-            layout.drop(key)
+    _hide(layout, width, HIDE_ORDER)
     keys = [k for k, _ in layout.columns]
     if layout.width() > width and "model" in keys:
         index = keys.index("model")
@@ -137,3 +133,14 @@ def _fit(layout: _Layout, width: int) -> None:
         for row in layout.cells:
             if len(row[index]) > room:
                 row[index] = row[index][:room - 1] + "…"
+    _hide(layout, width, LAST_RESORT)
+
+
+def _hide(layout: _Layout, width: int, keys: Sequence[str]) -> None:
+    for key in keys:
+        if layout.width() <= width:
+            return
+        titles = dict(layout.columns)
+        if key in titles:
+            layout.hidden.append(titles[key])
+            layout.drop(key)
