@@ -184,7 +184,7 @@ class ProgressPrinter:
             self._finished(status, case.case_id, detail)
 
     def _finished(self, status: str, case_id: str, detail: str) -> None:
-        counter = f"[{self.eta.done}/{self.eta.total}]"
+        counter = f"[{self.eta.done:>{len(str(self.eta.total))}}/{self.eta.total}]"  # [ 9/16] lines up with [10/16]
         if not self.tty:  # a log: every word, and the time so far
             left = self.eta.remaining_s()
             timing = f"{format_duration(self.eta.elapsed_s())}" + (
@@ -268,7 +268,7 @@ class _RichLine:
                              completed=self.eta.done)
 
     def print_above(self, line: str) -> None:
-        self.progress.update(self.task, completed=self.eta.done)
+        self.progress.update(self.task, completed=self.eta.done, description="")
         self.console.print(line, markup=False, highlight=False, no_wrap=True,
                            overflow="ellipsis", crop=True)
 

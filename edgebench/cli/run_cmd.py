@@ -165,6 +165,7 @@ def run_to_end(action: Callable[[], Any], out_dir: Path, progress: ProgressPrint
         progress.close()
         raise
     progress.close()
+    print(file=sys.stderr)  # the table stands apart from the progress lines
     return finish(store)
 
 

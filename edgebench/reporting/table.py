@@ -99,8 +99,9 @@ def problem_line(row: Mapping[str, Any]) -> str:
 def wrap_line(text: str, width: int | None) -> str:
     if width is None or len(text) <= width:
         return text
+    # a case id is one word: it moves to the next line whole rather than being cut
     return "\n".join(textwrap.wrap(text, width, subsequent_indent="    ", break_on_hyphens=False,
-                                   break_long_words=True))
+                                   break_long_words=False))
 
 
 def _fit(layout: _Layout, width: int) -> None:
