@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,10 @@ It makes the run directory `edgebench run` makes (reports/<time>-<profile>-
 `edgebench run --resume DIR` and `edgebench compare` read it.
 """
 
+BENCH_EXIT = """\
+  bench also exits 1 when every case was skipped: nothing was measured.
+"""
+
 DESCRIPTION = """\
 Benchmark one .onnx or .tflite file on the device a profile describes (this
 machine by default): latency percentiles, throughput, memory and, where the
@@ -57,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench", help="benchmark one model file (no suite file needed)",
         description=DESCRIPTION,
-        epilog=EPILOG + "\n" + EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG + "\n" + EXIT_STATUS + BENCH_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, metavar="MODEL", help="a .onnx or .tflite file")
     parser.add_argument("--backend", metavar="NAME",
                         help="onnxruntime, tflite, null or a plugin (default: the one that runs the model's "
@@ -295,6 +300,7 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.config.profile import load_profile
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
+    from edgebench.results.store import RunStore
 
     if args.fast:
         given = [o for o, v in (("--seconds", args.seconds), ("--iterations", args.iterations),
@@ -308,4 +314,9 @@ def run(args: argparse.Namespace) -> int:
         profile = replace(profile, sensors=replace(profile.sensors, expected=sensor_names(args.sensors)))
     suite = build_suite(args)
     out_dir = args.out or runner.default_out_dir(suite, profile.name)
-    return run_suite(suite, profile, out_dir, runner.RunOptions(fast=args.fast), tune=args.tune)
+    code = run_suite(suite, profile, out_dir, runner.RunOptions(fast=args.fast), tune=args.tune)
+    if code == 0 and not any(r["status"] == "ok" for r in RunStore.open(out_dir).records()):
+        # a suite may skip what a device lacks; a benchmark of one model that measured nothing has failed
+        print("edgebench: nothing was measured: every case was skipped (the reasons are above)", file=sys.stderr)
+        return 1
+    return code

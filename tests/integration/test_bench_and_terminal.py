@@ -101,6 +101,16 @@ def test_a_case_that_fails_exits_1_and_is_listed_at_the_end(tmp_path):
     assert "1 warning" in done.stdout or "warnings:" in done.stdout
 
 
+def test_a_bench_that_measures_nothing_exits_1(tmp_path):
+    out = tmp_path / "run"
+    done = edgebench("bench", str(MODELS / "kws_dscnn_fp32.onnx"), "--fast", "--out", str(out),
+                     "--set", 'providers=["NoSuchExecutionProvider"]')
+    assert done.returncode == 1, done.stderr
+    assert re.search(r"^  skipped: kws_dscnn\.fp32\.onnxruntime\.providers=NoSuchExecutionProvider\.single_stream\.b1: "
+                     r".*NoSuchExecutionProvider", done.stdout, re.M), done.stdout
+    assert "nothing was measured: every case was skipped" in done.stderr
+
+
 @pytest.mark.xfail(strict=False, reason="needs the inputs table")
 def test_bench_with_an_input_shape(tmp_path):
     out = tmp_path / "run"
