@@ -43,9 +43,13 @@ def format_duration(seconds: float) -> str:
 
 
 class Eta:
-    """Counts cases and estimates the time left, from the planned cases' run rules and the finished ones."""
+    """Counts cases and estimates the time left, from the planned cases' run rules and the finished ones.
+
+    Thread-safe: rich redraws the live line (and asks for the time left) from its own thread while the
+    transport reports cases (a farm, from several)."""
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._lock = threading.RLock()
         self.clock = clock
         self.started_at = clock()
         self.total = 0
@@ -58,41 +62,45 @@ class Eta:
 
     def plan(self, cases: Sequence[Any]) -> None:
         """The cases the run will go through (skipped ones included: they count, and take no time)."""
-        self.total = len(cases)
-        self._waiting = {c.case_id: rules_seconds(c) for c in cases if not getattr(c, "skip_reason", None)}
-        self._skips = {c.case_id for c in cases if getattr(c, "skip_reason", None)}
+        with self._lock:
+            self.total = len(cases)
+            self._waiting = {c.case_id: rules_seconds(c) for c in cases if not getattr(c, "skip_reason", None)}
+            self._skips = {c.case_id for c in cases if getattr(c, "skip_reason", None)}
 
     def start(self, case: Any) -> None:
-        self._waiting.pop(case.case_id, None)
-        self._running[case.case_id] = (self.clock(), rules_seconds(case))
-        self._parallel = max(self._parallel, len(self._running))
+        with self._lock:
+            self._waiting.pop(case.case_id, None)
+            self._running[case.case_id] = (self.clock(), rules_seconds(case))
+            self._parallel = max(self._parallel, len(self._running))
 
     def finish(self, case: Any, ran: bool) -> None:
         """``ran``: the case went through a worker (not skipped before it started)."""
-        self.done += 1
-        self._waiting.pop(case.case_id, None)
-        self._skips.discard(case.case_id)
-        started = self._running.pop(case.case_id, None)
-        if ran and started is not None:
-            self._beyond_rules.append(self.clock() - started[0] - started[1])
+        with self._lock:
+            self.done += 1
+            self._waiting.pop(case.case_id, None)
+            self._skips.discard(case.case_id)
+            started = self._running.pop(case.case_id, None)
+            if ran and started is not None:
+                self._beyond_rules.append(self.clock() - started[0] - started[1])
 
     def elapsed_s(self) -> float:
         return self.clock() - self.started_at
 
     def remaining_s(self) -> float | None:
         """Seconds left, or None while no case has finished (no basis for an estimate yet)."""
-        if not self._beyond_rules:
-            return None
-        extra = sum(self._beyond_rules) / len(self._beyond_rules)
-        now = self.clock()
-        left = sum(max(rules_s + extra, 0.0) for rules_s in self._waiting.values())
-        unknown = max(self.total - self.done - len(self._waiting) - len(self._running) - len(self._skips), 0)
-        if unknown:  # cases the plan did not list (no plan given): as long as the finished ones took on average
-            mean_rules = sum(s for _, s in self._running.values()) / len(self._running) if self._running else 0.0
-            left += unknown * max(mean_rules + extra, 0.0)
-        for started, rules_s in self._running.values():
-            left += max(rules_s + extra - (now - started), 0.0)
-        return left / self._parallel
+        with self._lock:
+            if not self._beyond_rules:
+                return None
+            extra = sum(self._beyond_rules) / len(self._beyond_rules)
+            now = self.clock()
+            left = sum(max(rules_s + extra, 0.0) for rules_s in self._waiting.values())
+            unknown = max(self.total - self.done - len(self._waiting) - len(self._running) - len(self._skips), 0)
+            if unknown:  # cases the plan did not list (no plan given): as long as the finished ones took on average
+                mean_rules = sum(s for _, s in self._running.values()) / len(self._running) if self._running else 0.0
+                left += unknown * max(mean_rules + extra, 0.0)
+            for started, rules_s in self._running.values():
+                left += max(rules_s + extra - (now - started), 0.0)
+            return left / self._parallel
 
 
 def status_text(eta: Eta) -> str:
@@ -221,12 +229,6 @@ class ProgressPrinter:
             elif self.tty:
                 self.stream.write("\r\x1b[K")
                 self.stream.flush()
-
-    def __enter__(self) -> ProgressPrinter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class _RichLine:
