@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--precision", metavar="P",
                         help="what the table calls the model: fp32, fp16, int8 or mixed (default: from a "
                              "manifest.json beside the file, else fp32)")
-    parser.add_argument("--name", metavar="NAME",
+    parser.add_argument("--name", metavar="NAME", type=model_name,
                         help="the model's name in the table and the run directory (default: the file name "
                              "without its extension)")
     parser.add_argument("--profile", metavar="NAME|PATH", default="local",
@@ -136,6 +137,13 @@ def positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
     return value
+
+
+def model_name(text: str) -> str:
+    """``--name``: it names the model in case ids and the run directory, so letters, digits and ``._+-``."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: use letters, digits and . _ + - (it names a directory)")
+    return text
 
 
 def counts_list(text: str) -> list[int]:
@@ -212,6 +220,7 @@ def suite_data(args: argparse.Namespace) -> dict[str, Any]:
 
     model_path = args.model.expanduser().resolve()
     name = args.name or manifest_entry(model_path).get("name") or model_path.stem
+    name = re.sub(r"[^A-Za-z0-9._+-]", "_", name)  # a file called "my net.onnx" makes a directory ..-my_net
     model: dict[str, Any] = {"name": name, "path": str(model_path)}
     if args.precision:
         model["precision"] = args.precision

@@ -155,7 +155,13 @@ def test_a_missing_or_unknown_model_file(tmp_path, capsys):
     assert "unsupported model file type '.pt' (known: .onnx, .tflite)" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--threads", "two"], ["--batch", "0"], ["--batch", "2,2"],
+def test_names_are_safe_as_directory_names(tmp_path):
+    model = tmp_path / "my net.onnx"
+    model.write_bytes((MODELS / "kws_dscnn_fp32.onnx").read_bytes())
+    assert build_suite(bench_args(str(model))).name == "my_net"
+
+
+@pytest.mark.parametrize("argv", [["--threads", "two"], ["--batch", "0"], ["--batch", "2,2"], ["--name", "a/b"],
                                   ["--seconds", "1", "--iterations", "5"], ["--seconds", "-1"]])
 def test_bad_numbers_are_argparse_errors(argv, capsys):
     with pytest.raises(SystemExit) as caught:
