@@ -15,6 +15,7 @@ from edgebench.errors import EdgebenchError
 #: sub-command modules, in the order ``--help`` lists them
 COMMAND_MODULES = (
     "edgebench.cli.run_cmd",
+    "edgebench.cli.bench_cmd",
     "edgebench.cli.show_cmd",
     "edgebench.cli.report_cmd",
     "edgebench.cli.compare_cmd",

@@ -7,27 +7,62 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from edgebench.cli.progress import ProgressPrinter
 from edgebench.cli.transport_args import add_transport_args
+
+#: what ``run`` (and ``bench``) exit with (finish, run_to_end, and main for 2); the README's "Exit codes"
+#: table says the same
+EXIT_STATUS = """\
+exit status:
+  0    every case ended ok, or was skipped (a runtime or provider missing here)
+  1    a case failed (a crash, an error, a timeout, a model file that is
+       missing, damaged or changed) or was lost (a farm device with no
+       worker); the other cases are measured and stored
+  2    bad input: a suite, profile or option (one line names the file and
+       key; no run directory is made)
+  3    the device could not be reached, or was lost mid-run (SSH, the farm);
+       finished cases are kept: edgebench run --resume RUN_DIR continues
+  70   an internal error (a bug): one line, and the traceback in a log file
+  130  interrupted (Ctrl-C); finished cases are kept, --resume continues
+"""
+
+OUTPUT = """\
+output:
+  While it runs, stderr gets one line per finished case and, on a terminal, a
+  live line: [case/total], the time so far and, once a case has finished, an
+  ETA (each case left takes its run rules' time plus what the finished cases
+  took beyond theirs). At the end, stdout gets the table (fitted to the
+  terminal; report.md keeps every column), where report.md and report.html
+  are, and one line per warning (failed or skipped cases, noise, throttling).
+"""
 
 EPILOG = """\
 examples:
-  edgebench run --profile local                        the default suite on this machine
-  edgebench run --profile local --filter '*int8*'      only the int8 cases
-  edgebench run --profile local --fast                 a quick smoke test (few iterations)
+  edgebench run --profile local                    the default suite, here
+  edgebench run --profile local --filter '*int8*'  only the int8 cases
+  edgebench run --profile local --fast             a quick check, few iterations
   edgebench run --resume reports/20261128-101500-local-default
-  edgebench run --profile jetson-nano --tune           tune the device first, restore it after
-  edgebench run --profile jetson-nano --host 10.0.0.7  the shared profile, your board's address
-  edgebench run --cluster tcp://lab:8786 --profile jetson-nano --profile raspberry-pi-5
-                                                       a farm: every profile's cases on a Dask cluster
+  edgebench run --profile jetson-nano --tune       tune the device first
+  edgebench run --profile jetson-nano --host 10.0.0.7
+                                                   the shared profile, your board
+  edgebench run --cluster tcp://lab:8786 --profile jetson-nano \\
+                --profile raspberry-pi-5           a farm: all profiles at once
+  edgebench bench model.onnx                       one model file, no suite file
+
+""" + OUTPUT + "\n" + EXIT_STATUS
+
+DESCRIPTION = """\
+Run every case of a suite (models x backends x settings x scenarios) on the
+device the profile describes, each in a fresh worker process, and write a run
+directory with run.json, the raw samples, summary.csv, report.md and
+report.html.
 """
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run", help="benchmark a suite on a device",
-        description="Run every case of a suite (models x backends x settings x scenarios) on the device the "
-                    "profile describes, each in a fresh worker process, and write a run directory with "
-                    "run.json, the raw samples and summary.csv.",
+        description=DESCRIPTION,
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", metavar="NAME|PATH", action="append",
                         help="device profile: a name in device_profiles/ or a .toml path (default: local); "
@@ -50,35 +85,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="finish an interrupted run: run the cases it has not finished")
     add_transport_args(parser)
     parser.set_defaults(func=run)
-
-
-class ProgressPrinter:
-    """A live line on a terminal, plain lines otherwise (CI logs)."""
-
-    def __init__(self, total: int, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.total = total
-        self.done = 0
-
-    def __call__(self, event: str, case: Any, record: dict[str, Any] | None) -> None:
-        if event == "start":
-            if self.tty:
-                self.stream.write(f"\r\x1b[K[{self.done + 1}/{self.total}] {case.case_id} ...")
-                self.stream.flush()
-            return
-        self.done += 1
-        status = (record or {}).get("status", event)
-        detail = ""
-        summary = (record or {}).get("summary") or {}
-        latency = summary.get("latency") or {}
-        if status == "ok" and latency:
-            detail = f"p50 {latency['p50_ns'] / 1e6:.3f} ms  n={latency['n']}"
-        elif record and record.get("error"):
-            detail = str(record["error"])
-        prefix = "\r\x1b[K" if self.tty else ""
-        self.stream.write(f"{prefix}[{self.done}/{self.total}] {status:7s} {case.case_id}  {detail}\n")
-        self.stream.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,52 +114,73 @@ def run(args: argparse.Namespace) -> int:
         origins = {k: f"{transport_args.OPTIONS[k]} (given when the run started)" for k in recorded}
         origins.update({k: transport_args.OPTIONS[k] for k in address})
         profile = transport_args.with_address(profile, {**recorded, **address}, origins)
-        progress = ProgressPrinter(len(stored.pending()))
+        progress = ProgressPrinter()
+        progress.plan(runner.resume_cases(stored))
         out_dir = args.resume
         action = lambda: runner.resume(out_dir, profile, progress)  # noqa: E731
-    else:
-        if args.cluster:
-            return run_farm(args, None)
-        profile = transport_args.apply_args(load_profile(profiles_given[0] if profiles_given else "local"), args)
-        suite = load_suite(locate(args.suite, "suites"))
-        out_dir = args.out or runner.default_out_dir(suite, profile.name)
-        options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
-        progress = ProgressPrinter(0)
+        return run_to_end(action, out_dir, progress, f"\nedgebench: interrupted; finished cases are kept in "
+                                                     f"{out_dir}; continue with: edgebench run --resume {out_dir}")
+    if args.cluster:
+        return run_farm(args, None)
+    profile = transport_args.apply_args(load_profile(profiles_given[0] if profiles_given else "local"), args)
+    suite = load_suite(locate(args.suite, "suites"))
+    out_dir = args.out or runner.default_out_dir(suite, profile.name)
+    options = runner.RunOptions(filters=tuple(args.filter), fast=args.fast)
+    return run_suite(suite, profile, out_dir, options, tune=args.tune)
 
-        def action() -> Any:
-            with runner.make_transport(profile) as transport:
-                store, cases = runner.start_run(suite, profile, out_dir, options, transport)
-                progress.total = len(cases)
-                print(f"edgebench: {len(cases)} cases of suite {suite.name} on {profile.name} -> {out_dir}",
-                      file=sys.stderr)
-                if args.tune or profile.prepare:
-                    from edgebench.cli.system_cmd import record_state, tuned
 
-                    with tuned(profile, transport, enabled=args.tune):
-                        record_state(store, profile, transport)  # the device state the run ran in
-                        runner.execute(store, cases, transport, progress)
-                else:
+def run_suite(suite: Any, profile: Any, out_dir: Path, options: Any, tune: bool = False) -> int:
+    """Run a parsed suite on one device into ``out_dir`` and finish (table, reports, exit status): what ``run``
+    does with a suite file and ``bench`` with the suite it builds for one model file."""
+    from edgebench.harness import runner
+
+    progress = ProgressPrinter()
+
+    def action() -> Any:
+        with runner.make_transport(profile) as transport:
+            store, cases = runner.start_run(suite, profile, out_dir, options, transport)
+            progress.plan(cases)
+            print(f"edgebench: {plural(len(cases), 'case')} of suite {suite.name} on {profile.name} -> {out_dir}",
+                  file=sys.stderr)
+            if tune or profile.prepare:
+                from edgebench.cli.system_cmd import record_state, tuned
+
+                with tuned(profile, transport, enabled=tune):
+                    record_state(store, profile, transport)  # the device state the run ran in
                     runner.execute(store, cases, transport, progress)
-            return store
+            else:
+                runner.execute(store, cases, transport, progress)
+        return store
 
-    return run_to_end(action, out_dir, f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
-                                       f"continue with: edgebench run --resume {out_dir}")
+    return run_to_end(action, out_dir, progress, f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
+                                                 f"continue with: edgebench run --resume {out_dir}")
 
 
-def run_to_end(action: Callable[[], Any], out_dir: Path, interrupted: str) -> int:
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def run_to_end(action: Callable[[], Any], out_dir: Path, progress: ProgressPrinter, interrupted: str) -> int:
     """Run ``action`` (it returns the run's store) and ``finish``; a lost device exits 3 with the resume hint,
-    Ctrl-C exits 130 after printing ``interrupted``."""
+    Ctrl-C exits 130 after printing ``interrupted``. The live progress line is gone before anything else."""
     from edgebench.transports.base import TransportError
 
     try:
         store = action()
     except TransportError as exc:
+        progress.close()
         print(f"edgebench: error: {exc}", file=sys.stderr)
         resume_hint(out_dir)
         return 3
     except KeyboardInterrupt:
+        progress.close()
         print(interrupted, file=sys.stderr)
         return 130
+    except BaseException:
+        progress.close()
+        raise
+    progress.close()
+    print(file=sys.stderr)  # the table stands apart from the progress lines
     return finish(store)
 
 
@@ -193,7 +220,7 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
         cluster = args.cluster
         suite = load_suite(locate(args.suite, "suites"))
         out_dir = args.out or runner.default_out_dir(suite, "farm")
-    progress = ProgressPrinter(0)
+    progress = ProgressPrinter()
 
     def action() -> Any:
         with DaskTransport(profiles[0], scheduler=cluster, profiles=profiles) as transport:
@@ -203,7 +230,7 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
             else:
                 store = stored
                 cases, problems = runner.resume_farm(store, profiles, transport)
-            progress.total = len(cases)
+            progress.plan(cases)
             for problem in problems.values():
                 print(f"edgebench: error: {problem}", file=sys.stderr)
             print(f"edgebench: {len(cases)} cases on {len(profiles) - len(problems)} device(s) of the farm "
@@ -211,26 +238,55 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
             runner.execute(store, cases, transport, progress)
         return store
 
-    return run_to_end(action, out_dir, f"\nedgebench: interrupted; continue with: edgebench run --resume {out_dir}")
+    return run_to_end(action, out_dir, progress,
+                      f"\nedgebench: interrupted; continue with: edgebench run --resume {out_dir}")
 
 
 def finish(store: Any) -> int:
-    """Reports, the table, and the exit status: 1 when a case did not end ok or skipped."""
+    """The reports, the table, where the reports are, the warnings, and the exit status: 1 when a case did
+    not end ok or skipped (see EXIT_STATUS)."""
+    from edgebench.cli.output import table_width
     from edgebench.reporting.table import render_table
 
-    after_run(store)
-    print(render_table(store.summary_rows()))
-    print(f"\nrun directory: {store.directory}")
-    bad = [r for r in store.records() if r["status"] not in ("ok", "skipped")]
+    model = after_run(store)
+    width = table_width(sys.stdout)
+    records = store.records()
+    print(render_table(store.summary_rows(), width=width, problems=False))
+    print()
+    print("\n".join(end_lines(store.directory, records, model, width)))
+    bad = [r for r in records if r["status"] not in ("ok", "skipped")]
     if any(r["status"] == "lost" for r in bad):
         resume_hint(store.directory)
     return 1 if bad else 0
 
 
-def after_run(store: Any) -> None:
-    """Write the reports the run directory gets by default (when the reporting part is installed)."""
+def end_lines(run_dir: Path, records: Any, model: Any, width: int | None) -> list[str]:
+    """Where the run and its reports are, then one line per warning: each case that failed, was lost or was
+    skipped (with why), then the report's warnings (noise, throttling, no sensors, --fast)."""
+    from edgebench.reporting.run_reports import REPORT_HTML, REPORT_MD
+    from edgebench.reporting.table import problem_line, wrap_line
+
+    run_dir = Path(run_dir)
+    lines = [f"run directory: {run_dir}"]
+    reports = [run_dir / name for name in (REPORT_MD, REPORT_HTML) if (run_dir / name).is_file()]
+    lines += [f"{'reports:' if index == 0 else '':15s}{path}" for index, path in enumerate(reports)]
+    warnings = [problem_line({**r, "error": r.get("error") or r.get("skip_reason") or r["status"]})
+                for r in records if r["status"] not in ("ok", "skipped")]
+    warnings += [problem_line({**r, "error": r.get("error") or r.get("skip_reason") or "no reason given"})
+                 for r in records if r["status"] == "skipped"]
+    if model is not None:
+        warnings += [w.text for w in model.warnings if w.kind != "failed"]  # failed: one line per case above
+    if warnings:
+        lines.append(f"{plural(len(warnings), 'warning')}:")
+        lines += [wrap_line(f"  {w}", width) for w in warnings]
+    return lines
+
+
+def after_run(store: Any) -> Any:
+    """Write the reports the run directory gets by default (when the reporting part is installed); the report
+    model (for its warnings), or None when there is none."""
     try:
         from edgebench.reporting.run_reports import write_run_reports
     except ImportError:
-        return
-    write_run_reports(store.directory)
+        return None
+    return write_run_reports(store.directory)

@@ -10,18 +10,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("show", help="print the summary table of a run directory",
                                    description="Print the summary table of a run directory.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--wide", action="store_true",
+                        help="every column, however wide the terminal (by default the table fits the terminal; "
+                             "piped or redirected, it always has every column)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgebench.cli.output import open_run
-    from edgebench.reporting.table import render_table
+    import sys
+
+    from edgebench.cli.output import open_run, table_width
+    from edgebench.reporting.table import render_table, wrap_line
 
     store = open_run(args.run_dir)
     doc = store.document
     env = doc.get("environment", {})
-    print(f"run {args.run_dir}  ({doc.get('state')})")
-    print(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
-          f"suite {doc.get('suite', {}).get('name')}")
-    print(render_table(store.summary_rows()))
+    width = None if args.wide else table_width(sys.stdout)
+    print(wrap_line(f"run {args.run_dir}  ({doc.get('state')})", width))
+    print(wrap_line(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
+                    f"suite {doc.get('suite', {}).get('name')}", width))
+    print(render_table(store.summary_rows(), width=width))
     return 0
