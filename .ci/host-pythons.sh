@@ -22,14 +22,14 @@ for version in "$@"; do
     fi
     interpreter=$(find_python "$version")
     if [ -z "$interpreter" ]; then
-        unavailable "host-pythons: no python$version here; .ci/run will not run the unit tests on it"
+        unavailable "host-pythons: no python$version here" ".ci/run will not run the unit tests on it"
         continue
     fi
     rm -rf "$venv"
     if ! { "$interpreter" -m venv "$venv" &&
            "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"; }; then
         rm -rf "$venv"
-        unavailable "host-pythons: could not make $venv from $interpreter; .ci/run will not run the unit tests on it"
+        unavailable "host-pythons: could not make $venv from $interpreter" ".ci/run will not run the unit tests on it"
         continue
     fi
     echo "$wanted" >"$stamp"

@@ -14,12 +14,12 @@ find_python() {
     done
 }
 
-# unavailable MESSAGE: in CI (CI=true) a missing interpreter or venv ends the run with a failure, since the tests
-# that need it would otherwise skip and CI go green without them; elsewhere it prints MESSAGE and returns.
+# unavailable PROBLEM CONSEQUENCE: in CI (CI=true) a missing interpreter or venv ends the run with a failure, since
+# the tests that need it would otherwise skip and CI go green without them; elsewhere it says both and returns.
 unavailable() {
     if [ "${CI:-}" = "true" ]; then
         echo "$1 (CI=true: failing the run)" >&2
         exit 1
     fi
-    echo "$1" >&2
+    echo "$1; $2" >&2
 }

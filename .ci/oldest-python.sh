@@ -12,14 +12,14 @@ if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import numpy, psutil" 2>/
 fi
 interpreter=$(find_python 3.8)
 if [ -z "$interpreter" ]; then
-    unavailable "oldest-python: no python3.8 here; the agent-on-Python-3.8 tests will skip"
+    unavailable "oldest-python: no python3.8 here" "the agent-on-Python-3.8 tests will skip"
     exit 0
 fi
 rm -rf "$venv"
 if ! { "$interpreter" -m venv "$venv" &&
        "$venv/bin/python" -m pip install -q --disable-pip-version-check "numpy<1.25" "psutil"; }; then
     rm -rf "$venv"
-    unavailable "oldest-python: could not make $venv from $interpreter; the agent-on-Python-3.8 tests will skip"
+    unavailable "oldest-python: could not make $venv from $interpreter" "the agent-on-Python-3.8 tests will skip"
     exit 0
 fi
 echo "oldest-python: $("$venv/bin/python" -c 'import sys, numpy; print(sys.version.split()[0], "numpy", numpy.__version__)') in $venv"
