@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +49,17 @@ def test_recorded_samples_are_unedited() -> None:
     changed = [name for name, digest in listed.items()
                if hashlib.sha256((SAMPLES / name).read_bytes()).hexdigest() != digest]
     assert changed == []
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_ci_scripts_fail_under_ci_without_an_interpreter(ci: str, tmp_path: Path) -> None:
+    """.ci/host-pythons.sh asked for a Python this machine lacks: CI fails, a developer's run says so and goes on."""
+    env = {**os.environ, "CI": ci, "PYENV_ROOT": str(tmp_path)}
+    done = subprocess.run(["bash", str(REPO / ".ci" / "host-pythons.sh"), "3.99"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    if ci:
+        assert (done.returncode, done.stderr) == (1, "host-pythons: no python3.99 here (CI=true: failing the run)\n")
+    else:
+        assert (done.returncode, done.stderr) == (
+            0, "host-pythons: no python3.99 here; .ci/run will not run the unit tests on it\n")
+    assert not (REPO / ".ci" / "py399").exists()
