@@ -1,14 +1,28 @@
-"""Shared test helpers: paths of the checkout, the shipped models, the shared recorded fixtures."""
+"""Shared test helpers: paths of the checkout, the shipped models, the recorded fixtures, and `need_tool`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "suites" / "models"
-SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+#: recorded device outputs, in the checkout (copied from the project's shared fixtures: a clone needs nothing beside it)
+SHARED_FIXTURES = REPO / "tests" / "fixtures"
+
+
+def need_tool(reason: str) -> NoReturn:
+    """Stop a test whose tool (sshd, chromium, a Python of some version) is missing here.
+
+    Locally the test skips with ``reason``. In CI (``CI=true``, which GitHub Actions and most CI services set) it fails
+    instead: CI installs every tool the tests use, so a missing one is a broken CI, and a skip would let it pass
+    green without having run them."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def write(path: Path, text: str) -> Path:

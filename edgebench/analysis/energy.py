@@ -64,7 +64,7 @@ def integrate_power_mj(
     j = bisect_left(times, hi)
     right = (hi, pts[j][1] if times[j] == hi else _interp(*pts[j - 1], *pts[j], hi))
     seq = [left, *inner, right]
-    energy = sum((b[0] - a[0]) / 1e9 * (a[1] + b[1]) / 2 for a, b in zip(seq, seq[1:]))
+    energy = math.fsum((b[0] - a[0]) / 1e9 * (a[1] + b[1]) / 2 for a, b in zip(seq, seq[1:]))
     return energy, (hi - lo) / 1e9
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from edgebench import __version__, plugins
 from edgebench.config.profile import DeviceProfile
@@ -19,7 +19,7 @@ from edgebench.results import schema
 from edgebench.results.store import RunStore
 from edgebench.transports.base import Transport, TransportError
 
-Progress = Callable[[str, Case, dict[str, Any] | None], None]
+Progress = Callable[[str, Case, Optional[Dict[str, Any]]], None]  # typing's names: evaluated at import on 3.9
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """tegrastats: a pure line parser for every known format, and a streaming sensor around it.
 
-Formats (see ../shared/fixtures/sensors/README.md): TX1 legacy (`cpu [a%,b%]@f`, `GR3D x%@f`), JetPack 4
+Formats (see tests/fixtures/sensors/README.md): TX1 legacy (`cpu [a%,b%]@f`, `GR3D x%@f`), JetPack 4
 (`POM_5V_IN 2132/2132`, mW without suffix), JetPack 5 (timestamp, `VDD_IN 4963mW/4963mW`, `GR3D2_FREQ`,
 `-256C` offline zones), JetPack 6 (`GR3D_FREQ 0%@[0,0]`, lower-case temps), JetPack 7 (`cur/avg/peak`),
 Thor (`GR3D_FREQ @[f,f,f]`, no load). CPUs may be `off`; non-root lines lack `@MHz`. Parsed by token and

@@ -135,6 +135,20 @@ def _package_modules(package: str) -> list[str]:
     return names
 
 
+def _stdlib_module_names() -> frozenset[str]:
+    """The standard library's top-level modules: ``sys.stdlib_module_names`` (Python 3.10+), else (3.9) the
+    built-in modules and those in the standard library's directory and its lib-dynload."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return frozenset(names)
+    import pkgutil
+    import sysconfig
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    found = pkgutil.iter_modules([stdlib, os.path.join(stdlib, "lib-dynload")])
+    return frozenset(sys.builtin_module_names) | {module.name for module in found}
+
+
 def collect_modules() -> tuple[dict[str, Path], list[str]]:
     """The edgebench modules the agent needs, and problems: third-party modules imported at top level."""
     todo = list(ROOTS)
@@ -142,6 +156,7 @@ def collect_modules() -> tuple[dict[str, Path], list[str]]:
         todo += _package_modules(package)
     modules: dict[str, Path] = {}
     problems: list[str] = []
+    stdlib = _stdlib_module_names()
     while todo:
         name = todo.pop()
         if name in modules:
@@ -158,7 +173,7 @@ def collect_modules() -> tuple[dict[str, Path], list[str]]:
             root = imported.split(".")[0]
             if root == "edgebench":
                 todo.append(imported)
-            elif top and root and root not in sys.stdlib_module_names and root not in ALLOWED_THIRD_PARTY \
+            elif top and root and root not in stdlib and root not in ALLOWED_THIRD_PARTY \
                     and root != "__future__":
                 problems.append(f"{name} imports {imported} at top level")
     return modules, sorted(set(problems))

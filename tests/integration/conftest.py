@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import need_tool
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -144,7 +146,7 @@ def _toml(value: object) -> str:
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory: pytest.TempPathFactory):
     if not os.path.exists(SSHD):
-        pytest.skip(f"{SSHD} not found: install openssh-server (apt-get install openssh-server)")
+        need_tool(f"{SSHD} not found: install openssh-server (apt-get install openssh-server)")
     server = Sshd(tmp_path_factory.mktemp("sshd"))
     server.start()
     yield server

@@ -2,7 +2,7 @@
 
 The interpreter is a Python 3.8 venv with numpy and psutil that `.ci/oldest-python.sh` makes in `.ci/py38/`
 (from a python3.8 on the machine: pyenv's, or one on PATH), or the one named by $EDGEBENCH_OLDEST_PYTHON.
-Without one these tests skip and say how to get it.
+Without one these tests skip and say how to get it (in CI, CI=true, they fail: see tests/conftest.py need_tool).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from edgebench.digest import sha256_of
 from edgebench.harness.case import Case
 from edgebench.transports import agent_bundle
 from edgebench.transports.base import find_result
+from tests.conftest import need_tool
 from tests.fixtures.sensors.sysfs_trees import build_orin_jp5, fixture
 from tests.integration.conftest import Sshd, edgebench, null_suite, profile
 
@@ -40,7 +41,7 @@ def _interpreter(env: str, default: Path, version: tuple[int, int]) -> str | Non
 def py38() -> str:
     python = _interpreter("EDGEBENCH_OLDEST_PYTHON", REPO / ".ci" / "py38" / "bin" / "python", agent_bundle.MIN_PYTHON)
     if python is None:
-        pytest.skip("no Python 3.8 with numpy for the agent: run .ci/oldest-python.sh (or set "
+        need_tool("no Python 3.8 with numpy for the agent: run .ci/oldest-python.sh (or set "
                     "EDGEBENCH_OLDEST_PYTHON to one)")
     return python
 
@@ -116,7 +117,7 @@ def test_older_python_is_refused_by_the_agent_itself(agent: Path) -> None:
     found = sorted(pyenv.glob("versions/3.7*/bin/python3.7"))
     older = _interpreter("EDGEBENCH_TOO_OLD_PYTHON", found[0] if found else Path("/nonexistent"), (3, 7))
     if older is None:
-        pytest.skip("no Python 3.7 here to show the refusal (set EDGEBENCH_TOO_OLD_PYTHON)")
+        need_tool("no Python 3.7 here to show the refusal (set EDGEBENCH_TOO_OLD_PYTHON)")
     done = subprocess.run([older, str(agent), "probe"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
     assert done.stderr.strip() == f"edgebench agent: needs Python 3.8 or newer, this is {older_version(older)}"

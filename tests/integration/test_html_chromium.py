@@ -22,6 +22,7 @@ import pytest
 
 from edgebench.reporting.html import render_html
 from edgebench.reporting.model import build_model
+from tests.conftest import need_tool
 from tests.run_fixtures import hardware_runs
 
 pytestmark = pytest.mark.slow
@@ -149,7 +150,7 @@ class Chromium:
 @pytest.fixture
 def chromium(tmp_path):
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (CI installs Debian's chromium package)")
+        need_tool("chromium is not installed (CI installs Debian's chromium package)")
     browser = Chromium(tmp_path / "chromium-profile")
     try:
         browser.open_page(PHONE_WIDTH, 915)

@@ -1,6 +1,6 @@
 """Every shipped device profile names sensors that exist, and channels those sensors really produce.
 
-Each profile is checked against its board: a fake sysfs tree from the layouts in ../shared/fixtures/sensors/
+Each profile is checked against its board: a fake sysfs tree from the layouts in tests/fixtures/sensors/
 (JetPack 4 IIO rails, JetPack 5/6 hwmon rails, a Pi with a vcgencmd recording, an Intel host with RAPL) or a
 fake NVML library. A channel is "<sensor>.<channel>" exactly as the sampler stores it.
 """

@@ -1,4 +1,4 @@
-"""Every verbatim tegrastats line in ../shared/fixtures/sensors parses, with exact values."""
+"""Every verbatim tegrastats line in tests/fixtures/sensors parses, with exact values."""
 
 from __future__ import annotations
 
