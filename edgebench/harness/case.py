@@ -30,6 +30,8 @@ class Case:
     sensors: Mapping[str, Any] = field(default_factory=dict)
     #: the concurrent scenario: streams run at once, each its own session and thread
     concurrency: int = 1
+    #: the LoadGen-driven scenarios: LoadgenSettings.to_json() (empty: the case does not go through LoadGen)
+    loadgen: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def threads(self) -> Any:
@@ -46,6 +48,7 @@ class Case:
         data["settings"] = dict(self.settings)
         data["input_shapes"] = {k: list(v) for k, v in self.input_shapes.items()}
         data["sensors"] = dict(self.sensors)
+        data["loadgen"] = dict(self.loadgen)
         return data
 
     @classmethod

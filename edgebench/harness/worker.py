@@ -37,7 +37,10 @@ def probe(root: str = "/") -> dict[str, Any]:
             backends[name] = {"available": reason is None, "reason": reason, **info}
         except Exception as exc:  # a broken runtime must not hide the others
             backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends}
+    from edgebench.harness import loadgen_scenario
+
+    return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends,
+            "loadgen": loadgen_scenario.probe()}
 
 
 def check_model(case: Case) -> None:
@@ -95,6 +98,13 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             extra.prepare(feeds)
             streams.append(extra)
         result["warmup_latency_ns"] = [ns for stream in streams for ns in warm_up(stream.run, case.rules, clock)]
+        if case.loadgen:  # server, offline, multistream, single_stream through LoadGen: it marks its own window
+            from edgebench.harness.loadgen_scenario import run_loadgen_case
+
+            result.update(run_loadgen_case(case, [s.run for s in streams], result["warmup_latency_ns"], clock,
+                                           sampling))
+            result.update({"status": "ok", "concurrency": case.concurrency, "runtime": _runtime(session)})
+            return result
         if sampling:
             sampling.mark("loop_start")
         if case.concurrency > 1:
@@ -105,7 +115,6 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             loop = timed_loop(session.run, case.rules, clock, case.duration_s)
         if sampling:
             sampling.mark("loop_end")
-        info = session.info()
         result.update({
             "status": "ok",
             "latency_ns": loop.latency_ns,
@@ -114,7 +123,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             "loop_elapsed_ns": loop.elapsed_ns,
             "loop_started_ns": loop.started_ns,
             "ci_rel_width": loop.ci_rel_width,
-            "runtime": {"name": info.name, "version": info.version, **info.details},
+            "runtime": _runtime(session),
         })
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()
@@ -129,6 +138,11 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["peak_rss_bytes"] = memory.peak_rss_bytes()
         result["finished_at"] = time.time()
     return result
+
+
+def _runtime(session: Any) -> dict[str, Any]:
+    info = session.info()
+    return {"name": info.name, "version": info.version, **info.details}
 
 
 def emit(payload: dict[str, Any]) -> None:
