@@ -190,6 +190,67 @@ def test_shipped_model_through_edgebench_run(tmp_path: Path) -> None:
     assert len(server["trials"]) == 3
     if server["valid"]:
         assert server["served_qps"] == max(t["target_qps"] for t in server["trials"] if t["passed"])
+    report = _edgebench("report", str(out), "--format", "md", "-o", str(tmp_path / "report.md"))
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "report.md").read_text()
+    assert "### Server search: kws\\_dscnn onnxruntime int8 threads=1 server b1" in text  # Markdown-escaped
+    assert ("| served QPS |" in text.replace("served QPS | QPS per W", "served QPS |")) == server["valid"]
     gate = _edgebench("compare", str(out), str(out), "--fail-on", "server.qps:-5%",
                       "--fail-on", "offline.throughput:-5%")
     assert gate.returncode in (0, 4), gate.stdout + gate.stderr  # 4 only when LoadGen called a run invalid
+
+
+def test_energy_per_query_is_measured_over_the_served_trial(tmp_path: Path) -> None:
+    """The same sensors sample during the LoadGen runs; energy is per query of the served (reported) trial."""
+    from edgebench.config.profile import load_profile
+    from edgebench.config.suite import load_suite
+    from edgebench.harness import runner
+    from edgebench.results.store import RunStore
+    from tests.fixtures.sensors.sysfs_trees import RAPL_ZONE, build_intel_rapl
+    from tests.integration.test_sensors_run import WRAP_UJ, RaplDriver, raw_cases
+
+    tree = build_intel_rapl(tmp_path / "intel")
+    write(tree / RAPL_ZONE.lstrip("/") / "max_energy_range_uj", f"{WRAP_UJ}\n")
+    profile = load_profile(write(tmp_path / "fake-intel.toml", textwrap.dedent(f"""
+        name = "fake-intel"
+        [transport]
+        kind = "local"
+        [backends.null]
+        [sensors]
+        expected = ["rapl"]
+        root = "{tree}"
+        period_ms = 20
+        idle_seconds = 0.2
+        total_power_channel = "rapl.package_0_uj"
+        """)))
+    write(tmp_path / "models" / "none.onnx", "not read by the null backend\n")
+    suite = load_suite(write(tmp_path / "s.toml", textwrap.dedent("""
+        [rules]
+        warmup_iterations = 20
+        warmup_seconds = 0.05
+        [[models]]
+        name = "none"
+        path = "models/none.onnx"
+        [[backends]]
+        name = "null"
+        sleep_us = 2000
+        [[scenarios]]
+        name = "server"
+        latency_bound_ms = 20
+        min_duration_s = 1.0
+        max_trials = 3
+        early_stopping = false   # a 1 s run has too few queries for LoadGen's early-stopping estimate of p99
+        """)))
+    out = tmp_path / "run"
+    with RaplDriver(tree):
+        runner.run(suite, profile, out, runner.RunOptions())
+    (case_id, raw), = raw_cases(out).items()
+    assert raw["status"] == "ok", raw.get("error")
+    served = next(t for t in raw["loadgen"]["trials"] if t["trial"] == raw["loadgen"]["served_trial"])
+    marks = dict(raw["sensors"]["marks"])
+    assert (marks["loop_start"], marks["loop_end"]) == (served["started_ns"], served["ended_ns"])
+    summary = RunStore.open(out).record(case_id)["summary"]["sensors"]
+    loop_s = (served["ended_ns"] - served["started_ns"]) / 1e9
+    assert summary["energy_per_inference_mj"] == pytest.approx(
+        summary["power_avg_w"] * 1000 * loop_s / raw["iterations"], rel=1e-6)
+    assert raw["iterations"] == len(raw["latency_ns"]) >= served["query_count"]
