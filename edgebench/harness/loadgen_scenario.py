@@ -65,8 +65,10 @@ class SessionPool:
     """
 
     def __init__(self, runs: Sequence[Callable[[], Any]], batch: int, complete: Callable[[List[int]], None],
-                 clock: Clock = time.perf_counter_ns) -> None:
+                 clock: Clock = time.perf_counter_ns, inline: bool = False) -> None:
         self._runs = list(runs)
+        #: serve inside LoadGen's issue callback (single_stream: one query in flight, so no thread hand-over)
+        self._inline = inline and len(self._runs) == 1
         self._batch = max(1, batch)
         self._complete = complete
         self._clock = clock
@@ -76,6 +78,8 @@ class SessionPool:
         self.errors = []  # type: List[BaseException]
 
     def start(self) -> None:
+        if self._inline:
+            return
         for index, run in enumerate(self._runs):
             thread = threading.Thread(target=self._serve, args=(run,), name=f"edgebench-sut-{index}", daemon=True)
             thread.start()
@@ -92,25 +96,30 @@ class SessionPool:
         """LoadGen's issue callback: split the query's samples into work items of up to ``batch``."""
         ids = [sample.id for sample in samples]
         for start in range(0, len(ids), self._batch):
-            self._queue.put(ids[start:start + self._batch])
+            if self._inline:
+                self._serve_one(self._runs[0], ids[start:start + self._batch])
+            else:
+                self._queue.put(ids[start:start + self._batch])
 
     def flush(self) -> None:
         """LoadGen's flush callback: nothing is held back."""
 
     def _serve(self, run: Callable[[], Any]) -> None:
-        clock, append = self._clock, self.service_ns.append
         while True:
             ids = self._queue.get()
             if ids is None:
                 return
-            try:
-                if not self.errors:
-                    t0 = clock()
-                    run()
-                    append(clock() - t0)
-            except BaseException as exc:  # noqa: BLE001 - reported after the run; LoadGen must not hang
-                self.errors.append(exc)
-            self._complete(ids)
+            self._serve_one(run, ids)
+
+    def _serve_one(self, run: Callable[[], Any], ids: List[int]) -> None:
+        try:
+            if not self.errors:
+                t0 = self._clock()
+                run()
+                self.service_ns.append(self._clock() - t0)
+        except BaseException as exc:  # noqa: BLE001 - reported after the run; LoadGen must not hang
+            self.errors.append(exc)
+        self._complete(ids)
 
 
 def parse_detail_log(text: str) -> Dict[str, Any]:
@@ -319,7 +328,7 @@ def run_loadgen_case(case: Any, runs: Sequence[Callable[[], Any]], warmup_ns: Se
     streams = len(runs)
     service = statistics.median(warmup_ns) if warmup_ns else 1e6
     capacity = streams * case.batch * 1e9 / max(service, 1.0)
-    pool = SessionPool(runs, case.batch, _completer(), clock)
+    pool = SessionPool(runs, case.batch, _completer(), clock, inline=scenario == "single_stream")
     pool.start()
     runner = None
     try:
