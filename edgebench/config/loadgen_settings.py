@@ -27,6 +27,10 @@ LOADGEN_SAMPLES_PER_QUERY = 8
 #: trials of the server search (bisection over LoadGen runs)
 DEFAULT_MAX_TRIALS = 8
 
+#: a LoadGen run's time beyond min_duration_s, for the worker's timeout: the queries LoadGen also requires
+#: (min_query_count, early stopping's few hundred at p99) take longer than min_duration_s at low rates
+RUN_SLACK_S = 30.0
+
 INSTALL_HINT = "pip install 'edgebench[loadgen]' (MLPerf LoadGen, the mlcommons-loadgen package)"
 
 
@@ -97,3 +101,10 @@ class LoadgenSettings:
             values["samples_per_query"] = int(table.number("samples_per_query", LOADGEN_SAMPLES_PER_QUERY, minimum=1))
         return cls(**values)
 
+
+
+def expected_duration_s(settings: dict[str, Any]) -> float:
+    """About how long a case's LoadGen runs take (every trial of the server search): for the worker's timeout."""
+    one_run = settings.get("max_duration_s") or 2 * float(settings.get("min_duration_s", 0)) + RUN_SLACK_S
+    runs = int(settings.get("max_trials", 1)) if settings.get("scenario") == "server" else 1
+    return runs * float(one_run)

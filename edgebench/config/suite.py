@@ -225,6 +225,9 @@ def _parse_scenario(table: Table) -> ScenarioSpec:
         raise table.error("name", f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     batch = as_list(table.raw("batch", list(default_batch(name))))
     check_counts(batch, table, "batch")
+    if name == "server" and batch != [1]:
+        raise table.error("batch", "the server scenario issues one sample per query and serves it alone (batch 1); "
+                                   "for batched throughput use the offline scenario")
     duration = table.number("duration_s", None, minimum=0)
     if name == "sustained" and duration is None:
         raise table.error("duration_s", "missing required key (how long the sustained scenario runs)")

@@ -55,6 +55,7 @@ def test_scenarios_expand_into_loadgen_cases(tmp_path: Path) -> None:
     ({"name": "offline", "duration_s": 5}, "duration_s", "min_duration_s"),
     ({"name": "single_stream", "loadgen": "yes"}, "loadgen", "expected a boolean"),
     ({"name": "server", "min_duration_s": 5, "max_duration_s": 2}, "max_duration_s", ">= min_duration_s"),
+    ({"name": "server", "batch": 4}, "batch", "use the offline scenario"),
 ])
 def test_bad_loadgen_keys_name_file_and_key(tmp_path: Path, scenario: dict, key: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -159,3 +160,11 @@ def test_gate_metrics_read_loadgen_figures_of_their_scenario_only() -> None:
     assert rule.metric.value({"scenario": "server", "summary": case_summary(_server_result(False))}) is None
     offline = parse_rule("offline.throughput:-3%")
     assert offline.metric.worse == -1 and not offline.applies(record)
+
+
+def test_the_worker_timeout_allows_every_trial_of_the_server_search(tmp_path: Path) -> None:
+    from edgebench.transports.local import case_timeout_s
+
+    suite = parse_suite(_suite([{"name": "server", "max_trials": 8}, {"name": "offline"}]), tmp_path / "s.toml")
+    server, offline = expand(suite)
+    assert case_timeout_s(server) >= 8 * (2 * 10 + 30) and case_timeout_s(offline) >= 2 * 10 + 30
