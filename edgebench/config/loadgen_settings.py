@@ -108,3 +108,18 @@ def expected_duration_s(settings: dict[str, Any]) -> float:
     one_run = settings.get("max_duration_s") or 2 * float(settings.get("min_duration_s", 0)) + RUN_SLACK_S
     runs = int(settings.get("max_trials", 1)) if settings.get("scenario") == "server" else 1
     return runs * float(one_run)
+
+
+def fast_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``--fast``: LoadGen runs of half a second, a server search of 3 trials judged on the percentile alone (so
+    short a run cannot pass early stopping). A smoke test of the suite, marked ``shortened``."""
+    out = dict(settings)
+    out["min_duration_s"] = min(float(out.get("min_duration_s", LOADGEN_MIN_DURATION_S)), 0.5)
+    out["min_query_count"] = min(int(out.get("min_query_count", LOADGEN_MIN_QUERY_COUNT)), 10)
+    if out.get("max_duration_s"):
+        out["max_duration_s"] = max(min(float(out["max_duration_s"]), 0.5), out["min_duration_s"])
+    if out.get("scenario") == "server":
+        out["max_trials"] = min(int(out.get("max_trials", DEFAULT_MAX_TRIALS)), 3)
+        out["early_stopping"] = False
+    out["shortened"] = True
+    return out

@@ -168,3 +168,16 @@ def test_the_worker_timeout_allows_every_trial_of_the_server_search(tmp_path: Pa
     suite = parse_suite(_suite([{"name": "server", "max_trials": 8}, {"name": "offline"}]), tmp_path / "s.toml")
     server, offline = expand(suite)
     assert case_timeout_s(server) >= 8 * (2 * 10 + 30) and case_timeout_s(offline) >= 2 * 10 + 30
+
+
+def test_fast_shortens_loadgen_runs_and_says_so(tmp_path: Path) -> None:
+    from edgebench.config.profile import parse_profile
+    from edgebench.harness.runner import RunOptions, plan_cases
+
+    suite = parse_suite(_suite([{"name": "server"}, {"name": "offline", "min_duration_s": 0.2}]), tmp_path / "s.toml")
+    server, offline = plan_cases(suite, parse_profile({"name": "here"}, tmp_path / "here.toml"), RunOptions(fast=True))
+    assert (server.loadgen["min_duration_s"], server.loadgen["max_trials"], server.loadgen["early_stopping"]) == \
+        (0.5, 3, False)
+    assert offline.loadgen["min_duration_s"] == 0.2 and server.loadgen["shortened"] and offline.loadgen["shortened"]
+    kept, _ = plan_cases(suite, parse_profile({"name": "here"}, tmp_path / "here.toml"), RunOptions())
+    assert kept.loadgen["min_duration_s"] == 10.0 and not kept.loadgen["shortened"]
