@@ -53,6 +53,8 @@ def test_offline_throughput_is_streams_over_the_service_time() -> None:
     assert loadgen["shortened"] and loadgen["streams"] == 2
     expected = 2 * 2 / _service_s(result)  # streams x batch / service time
     achieved = loadgen["result"]["samples_per_s"]
+    print(f"\n[offline] 2 streams x batch 2, service {_service_s(result) * 1e3:.3f} ms: {achieved:.1f} samples/s, "
+          f"expected {expected:.1f} ({achieved / expected - 1:+.2%})")
     # what is lost: LoadGen's per-sample completion call and the queue hand-over between two inferences
     assert achieved == pytest.approx(expected, rel=0.05)
     assert set(result["loadgen_logs"]) == {"mlperf_log_summary.txt", "mlperf_log_detail.txt"}
