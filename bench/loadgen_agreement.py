@@ -74,7 +74,7 @@ def main() -> int:
     rules = RunRules(warmup_iterations=10, warmup_seconds=0, min_iterations=10, min_seconds=args.seconds,
                      max_seconds=args.seconds, target_ci_rel_width=0.0)
     print(f"{'model':28s} {'backend':12s} {'edgebench':>10s} {'LoadGen':>8s} {'bare':>8s} {'eb/bare':>8s} "
-          f"{'LG/bare':>8s} {'LG/eb':>7s}   (p50 us)")
+          f"{'LG/bare':>8s} {'LG/eb':>7s} {'svc/eb':>7s} {'LG-svc':>8s}   (p50 us)")
     rows = []
     for entry in manifest["models"]:
         if args.only not in entry["file"]:
@@ -85,20 +85,25 @@ def main() -> int:
                     precision=entry["precision"], format=entry["format"], model_path=path,
                     model_sha256=entry["sha256"], backend=backend, settings={"threads": 1}, scenario="single_stream",
                     rules=rules)
-        ours, theirs, bare = [], [], []
+        ours, theirs, inside, bare = [], [], [], []
         for _ in range(args.rounds):  # alternate, so drift on a shared machine hits all alike
-            edgebench_p50, loadgen_p50, _ = measure(transport, case, args.seconds)
+            edgebench_p50, loadgen_p50, service_p50 = measure(transport, case, args.seconds)
             ours.append(edgebench_p50)
             theirs.append(loadgen_p50)
+            inside.append(service_p50)
             bare.append(plain(path, backend, args.seconds))
         a, b, c = statistics.median(ours), statistics.median(theirs), statistics.median(bare)
-        rows.append((a / c, b / c, b / a))
+        d = statistics.median(inside)
+        rows.append((a / c, b / c, b / a, d / a))
         print(f"{entry['name'] + ' ' + entry['precision']:28s} {backend:12s} {a / 1e3:10.1f} {b / 1e3:8.1f} "
-              f"{c / 1e3:8.1f} {a / c:8.3f} {b / c:8.3f} {b / a:7.3f}")
+              f"{c / 1e3:8.1f} {a / c:8.3f} {b / c:8.3f} {b / a:7.3f} {d / a:7.3f} {(b - d) / 1e3:8.1f}")
     if rows:
-        for index, name in enumerate(("edgebench / bare", "LoadGen / bare", "LoadGen / edgebench")):
+        print("svc/eb: the inference's own p50 inside LoadGen over edgebench's (LoadGen's threads on the same cores); "
+              "LG-svc: LoadGen's query p50 minus that inference p50 (its per-query cost), us")
+        names = ("edgebench / bare", "LoadGen / bare", "LoadGen / edgebench", "inference in LoadGen / edgebench")
+        for index, name in enumerate(names):
             values = [r[index] for r in rows]
-            print(f"{name:20s} over {len(values)} cases: median {statistics.median(values):.3f} "
+            print(f"{name:33s} over {len(values)} cases: median {statistics.median(values):.3f} "
                   f"(min {min(values):.3f}, max {max(values):.3f})")
     null = Case(case_id="null", model="none", precision="fp32", format="none", model_path="", model_sha256="",
                 backend="null", settings={}, scenario="single_stream", rules=rules)
