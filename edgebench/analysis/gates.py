@@ -9,6 +9,8 @@
     energy.per_inference:+3%
     throughput.mean:-5%             fail when throughput dropped by more than 5 %
     latency.p99:+10%@model=kws_*,backend=tflite
+    server.qps:-5%                  the LoadGen server scenario: fail when the served QPS at the bound dropped 5 %
+    offline.throughput:-5%          the LoadGen offline scenario: samples/s
 
 The sign says which way is worse. It may be left out (the metric's worse direction is used); the opposite
 sign is an error, since "latency.p50:-5%" would fail a pipeline for getting faster.
@@ -51,6 +53,8 @@ class Metric:
     worse: int
     units: Mapping[str, float]  # accepted threshold units (lower case) -> factor to ``unit``
     sampled: bool  # True: raw samples exist, so significance can be tested
+    #: a metric only one scenario has (server.qps): the rule applies to that scenario's cases alone
+    scenario: str | None = None
 
     def value(self, record: Mapping[str, Any]) -> float | None:
         """The metric of one case record of run.json (its summary), in ``unit``; None when absent."""
@@ -65,6 +69,10 @@ class Metric:
                 return summary.get("throughput_ips")
             ns = (summary.get("latency") or {}).get("p50_ns")
             return int(record.get("concurrency") or 1) * int(record.get("batch") or 1) * 1e9 / ns if ns else None
+        if family in _LOADGEN_KEYS:  # LoadGen's figure, only from a run it called valid
+            loadgen = summary.get("loadgen") or {}
+            found = loadgen.get(_LOADGEN_KEYS[family]) if loadgen.get("valid") else None
+            return None if found is None else float(found)
         sensors = summary.get("sensors") or {}
         key = _SUMMARY_KEYS[self.name]
         found = sensors.get(key) if key in _SENSOR_KEYS else summary.get(key)
@@ -75,6 +83,8 @@ _SUMMARY_KEYS = {"memory.peak": "peak_rss_mb", "memory.load": "load_rss_mb", "lo
                  "load.first_inference": "first_inference_ms", "energy.per_inference": "energy_per_inference_mj",
                  "power.avg": "power_avg_w", "temperature.max": "temp_max_c"}
 _SENSOR_KEYS = ("energy_per_inference_mj", "power_avg_w", "temp_max_c")
+#: the LoadGen scenario metrics: family -> key in the summary's loadgen block
+_LOADGEN_KEYS = {"server": "served_qps", "offline": "samples_per_s"}
 
 
 def _build_metrics() -> dict[str, Metric]:
@@ -90,6 +100,8 @@ def _build_metrics() -> dict[str, Metric]:
     metrics["energy.per_inference"] = Metric("energy.per_inference", "mJ", +1, _MJ, False)
     metrics["power.avg"] = Metric("power.avg", "W", +1, _W, False)
     metrics["temperature.max"] = Metric("temperature.max", "C", +1, _C, False)
+    metrics["server.qps"] = Metric("server.qps", "QPS", -1, {"qps": 1.0, "/s": 1.0}, False, "server")
+    metrics["offline.throughput"] = Metric("offline.throughput", "samples/s", -1, _IPS, False, "offline")
     return metrics
 
 
@@ -108,7 +120,9 @@ class Rule:
     scope: tuple[tuple[str, str], ...] = ()
 
     def applies(self, record: Mapping[str, Any], device: str = "") -> bool:
-        """Whether a case record is inside the rule's scope (every key=glob must match)."""
+        """Whether a case record is inside the rule's scope (every key=glob must match), and has the metric."""
+        if self.metric.scenario is not None and record.get("scenario") != self.metric.scenario:
+            return False
         for key, pattern in self.scope:
             if key == "case":
                 value = str(record.get("case_id", ""))

@@ -24,11 +24,12 @@ from edgebench.config.fields import (
     load_toml,
 )
 from edgebench.config.inputs import check_against_onnx, parse_inputs
+from edgebench.config.loadgen_settings import LOADGEN_SCENARIOS, LoadgenSettings
 from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
 from edgebench.harness.inputs import InputSpec
 
-SCENARIOS = ("single_stream", "batch", "concurrent", "sustained")
+SCENARIOS = ("single_stream", "batch", "concurrent", "sustained") + LOADGEN_SCENARIOS
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
 
 
@@ -128,6 +129,8 @@ class ScenarioSpec:
     key: str = ""
     #: the concurrent scenario: how many streams (sessions, each called back to back by its own thread)
     concurrency: tuple[int, ...] = (1,)
+    #: the scenarios MLPerf LoadGen drives (server, offline, multistream; single_stream with loadgen = true)
+    loadgen: LoadgenSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ class Suite:
             "backends": [{"name": b.name, "settings": {k: list(v) for k, v in b.settings.items()}}
                          for b in self.backends],
             "scenarios": [{"name": s.name, "batch": list(s.batch), "duration_s": s.duration_s,
-                           **({"concurrency": list(s.concurrency)} if s.name == "concurrent" else {})}
+                           **({"concurrency": list(s.concurrency)} if takes_concurrency(s.name) else {}),
+                           **({"loadgen": s.loadgen.to_json()} if s.loadgen else {})}
                           for s in self.scenarios],
             "include": [dict(r) for r in self.include],
             "exclude": [dict(r) for r in self.exclude],
@@ -310,24 +314,37 @@ def check_counts(values: list[Any], table: Table, key: str, maximum: int) -> Non
         raise table.error(key, f"a value is repeated: {values}")
 
 
+def takes_concurrency(scenario: str) -> bool:
+    """``concurrent`` and the LoadGen scenarios run N sessions (streams) at once."""
+    return scenario == "concurrent" or scenario in LOADGEN_SCENARIOS
+
+
 def _parse_scenario(table: Table) -> ScenarioSpec:
     name = table.get("name", str)
     if name not in SCENARIOS:
         raise table.error("name", f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     batch = as_list(table.raw("batch", list(default_batch(name))))
     check_counts(batch, table, "batch", MAX_BATCH)
+    if name == "server" and batch != [1]:
+        raise table.error("batch", "the server scenario issues one sample per query and serves it alone (batch 1); "
+                                   "for batched throughput use the offline scenario")
     duration = table.seconds("duration_s", None, minimum=None, above=0.0)
     if name == "sustained" and duration is None:
         raise table.error("duration_s", "missing required key (how long the sustained scenario runs)")
-    if name != "concurrent" and table.has("concurrency"):
-        raise table.error("concurrency", "only the concurrent scenario takes concurrency")
+    if not takes_concurrency(name) and table.has("concurrency"):
+        raise table.error("concurrency", "only the concurrent, server, offline and multistream scenarios take "
+                                         "concurrency")
+    if name in LOADGEN_SCENARIOS and duration is not None:
+        raise table.error("duration_s", f"the {name} scenario runs for LoadGen's min_duration_s")
     if name == "concurrent" and duration is not None:
         raise table.error("duration_s", "the concurrent scenario runs for the rules' max_seconds; for a fixed "
                                         "time under load use the sustained scenario")
     concurrency = as_list(table.raw("concurrency", list(default_concurrency(name))))
     check_counts(concurrency, table, "concurrency", MAX_CONCURRENCY)
+    through_loadgen = name in LOADGEN_SCENARIOS or (name == "single_stream" and table.get("loadgen", bool, False))
+    loadgen = LoadgenSettings.parse(table, name) if through_loadgen else None
     table.done()
-    return ScenarioSpec(name, tuple(batch), duration, table.prefix, tuple(concurrency))
+    return ScenarioSpec(name, tuple(batch), duration, table.prefix, tuple(concurrency), loadgen)
 
 
 def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:

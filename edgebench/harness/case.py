@@ -39,6 +39,8 @@ class Case:
     model_key: str = ""
     #: input names of the model's other files (another format): ``inputs`` for them do not apply to this one
     inputs_elsewhere: list[str] = field(default_factory=list)
+    #: the LoadGen-driven scenarios: LoadgenSettings.to_json() (empty: the case does not go through LoadGen)
+    loadgen: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def data_files(self) -> list[Mapping[str, Any]]:
@@ -67,6 +69,7 @@ class Case:
         data["settings"] = dict(self.settings)
         data["inputs"] = {k: dict(v) for k, v in self.inputs.items()}
         data["sensors"] = dict(self.sensors)
+        data["loadgen"] = dict(self.loadgen)
         return data
 
     @classmethod

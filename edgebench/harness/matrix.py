@@ -12,6 +12,7 @@ import itertools
 from typing import Any, Iterable, Mapping, Sequence
 
 from edgebench import plugins
+from edgebench.config.loadgen_settings import INSTALL_HINT, LOADGEN_SCENARIOS, LoadgenSettings
 from edgebench.config.profile import DeviceProfile
 from edgebench.config.suite import (
     SCENARIOS,
@@ -21,6 +22,7 @@ from edgebench.config.suite import (
     Suite,
     default_batch,
     default_concurrency,
+    takes_concurrency,
 )
 from edgebench.errors import ConfigError
 from edgebench.harness.case import Case, make_case_id
@@ -60,7 +62,9 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         skip = f"backend {backend_name} runs {'/'.join(backend.formats)} models; {model.name} is {have}"
         model_file = model.files[0]
     problem = model_file.problem if skip is None else None
-    case_id = make_case_id(model.name, model.precision, backend_name, settings, scenario.name, batch, concurrency)
+    # single_stream through LoadGen is its own case beside the plain one
+    id_scenario = "loadgen_single_stream" if scenario.loadgen and scenario.name == "single_stream" else scenario.name
+    case_id = make_case_id(model.name, model.precision, backend_name, settings, id_scenario, batch, concurrency)
     rules = suite.rules
     inputs, elsewhere = model.inputs_for(model_file)
     return Case(
@@ -70,6 +74,7 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         rules=rules, seed=suite.seed, inputs={name: spec.to_json() for name, spec in inputs.items()},
         skip_reason=skip, concurrency=concurrency, model_problem=problem, suite_path=str(suite.path),
         model_key=model.key, inputs_elsewhere=list(elsewhere),
+        loadgen=scenario.loadgen.to_json() if scenario.loadgen else {},
     )
 
 
@@ -112,10 +117,12 @@ def _included(suite: Suite, index: int, rule: Mapping[str, Any], existing: set[s
         raise ConfigError(str(suite.path), f"include[{index}].scenario",
                           f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
     scenario = next((s for s in suite.scenarios if s.name == scenario_name), None) or ScenarioSpec(
-        scenario_name, batch=default_batch(scenario_name), concurrency=default_concurrency(scenario_name))
-    if "concurrency" in rule and scenario_name != "concurrent":
+        scenario_name, batch=default_batch(scenario_name), concurrency=default_concurrency(scenario_name),
+        loadgen=LoadgenSettings.defaults(scenario_name) if scenario_name in LOADGEN_SCENARIOS else None)
+    if "concurrency" in rule and not takes_concurrency(scenario_name):
         raise ConfigError(str(suite.path), f"include[{index}].concurrency",
-                          f"only the concurrent scenario takes concurrency (this rule's scenario: {scenario_name}; "
+                          f"only the concurrent, server, offline and multistream scenarios take concurrency "
+                          f"(this rule's scenario: {scenario_name}; "
                           f"add scenario = \"concurrent\")")
     batch = _rule_count(suite, index, rule, "batch", scenario.batch[0])
     concurrency = _rule_count(suite, index, rule, "concurrency", scenario.concurrency[0])
@@ -162,23 +169,28 @@ def mark_unsupported(cases: Sequence[Case], profile: DeviceProfile,
     from dataclasses import replace
 
     out = []
-    backends_probe = probe.get("backends", {})
     for case in cases:
         if case.model_problem:
             out.append(case)
             continue
-        reason = case.skip_reason or _unsupported_reason(case, profile, backends_probe)
+        reason = case.skip_reason or _unsupported_reason(case, profile, probe)
         out.append(replace(case, skip_reason=reason) if reason != case.skip_reason else case)
     return out
 
 
-def _unsupported_reason(case: Case, profile: DeviceProfile, backends_probe: Mapping[str, Any]) -> str | None:
+def _unsupported_reason(case: Case, profile: DeviceProfile, probe: Mapping[str, Any]) -> str | None:
+    backends_probe = probe.get("backends", {})
     if profile.backends and case.backend not in profile.backends:
         return f"profile {profile.name} does not list backend {case.backend}"
     found = backends_probe.get(case.backend)
     if found is None or not found.get("available", False):
         why = (found or {}).get("reason", "not probed")
         return f"backend {case.backend} is not available on {profile.name}: {why}"
+    if case.loadgen:
+        loadgen = probe.get("loadgen") or {}
+        if not loadgen.get("available", False):
+            return (f"the {case.scenario} scenario runs through MLPerf LoadGen, which is not available on "
+                    f"{profile.name} ({loadgen.get('reason', 'not probed')}): {INSTALL_HINT}")
     declared = profile.backends.get(case.backend, {})
     for key in ("providers", "delegates"):
         wanted = case.settings.get(key)

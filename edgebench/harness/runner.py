@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
 from edgebench import __version__, plugins
+from edgebench.config.loadgen_settings import fast_settings
 from edgebench.config.profile import DeviceProfile
 from edgebench.config.suite import Suite, check_threads
 from edgebench.harness.case import Case
@@ -65,7 +66,9 @@ def plan_cases(suite: Suite, profile: DeviceProfile, options: RunOptions) -> lis
         check_threads(suite, profile.device.cores, profile.name)
     spec = sensors_spec(profile)
     rules = suite.rules.fast() if options.fast else suite.rules
-    return [replace(c, rules=rules, sensors=spec) for c in cases]
+    return [replace(c, rules=rules, sensors=spec,
+                    loadgen=fast_settings(dict(c.loadgen)) if options.fast and c.loadgen else c.loadgen)
+            for c in cases]
 
 
 def plan(suite: Suite, profile: DeviceProfile, probe: dict[str, Any], options: RunOptions) -> list[Case]:

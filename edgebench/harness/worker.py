@@ -38,7 +38,10 @@ def probe(root: str = "/") -> dict[str, Any]:
             backends[name] = {"available": reason is None, "reason": reason, **info}
         except Exception as exc:  # a broken runtime must not hide the others
             backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends}
+    from edgebench.harness import loadgen_scenario
+
+    return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends,
+            "loadgen": loadgen_scenario.probe()}
 
 
 def check_model(case: Case) -> None:
@@ -146,6 +149,14 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         betweens = [next_sample(stream, stream_feeder) for stream, stream_feeder in zip(streams, feeders)]
         result["warmup_latency_ns"] = [ns for stream, between in zip(streams, betweens)
                                        for ns in warm_up(stream.run, case.rules, clock, between)]
+        if case.loadgen:  # server, offline, multistream, single_stream through LoadGen: it marks its own window
+            # (LoadGen calls the sessions itself: a data file's first sample is fed throughout)
+            from edgebench.harness.loadgen_scenario import run_loadgen_case
+
+            result.update(run_loadgen_case(case, [s.run for s in streams], result["warmup_latency_ns"], clock,
+                                           sampling))
+            result.update({"status": "ok", "concurrency": case.concurrency, "runtime": _runtime(session)})
+            return result
         if sampling:
             sampling.mark("loop_start")
         if case.concurrency > 1:
@@ -156,7 +167,6 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             loop = timed_loop(session.run, case.rules, clock, case.duration_s, betweens[0])
         if sampling:
             sampling.mark("loop_end")
-        info = session.info()
         result.update({
             "status": "ok",
             "latency_ns": loop.latency_ns,
@@ -165,7 +175,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             "loop_elapsed_ns": loop.elapsed_ns,
             "loop_started_ns": loop.started_ns,
             "ci_rel_width": loop.ci_rel_width,
-            "runtime": {"name": info.name, "version": info.version, **info.details},
+            "runtime": _runtime(session),
         })
     except InputSkip as exc:
         result.update({"status": "skipped", "error": str(exc)})
@@ -184,6 +194,11 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["peak_rss_bytes"] = memory.peak_rss_bytes()
         result["finished_at"] = time.time()
     return result
+
+
+def _runtime(session: Any) -> dict[str, Any]:
+    info = session.info()
+    return {"name": info.name, "version": info.version, **info.details}
 
 
 def emit(payload: dict[str, Any]) -> None:

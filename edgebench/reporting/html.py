@@ -134,6 +134,7 @@ def _hardware(model: ReportModel, plots: Any) -> str:
               _td(format_value(h.ips_per_usd), True)] for h in model.hardware]))
     else:
         out.append('<p class="note">No finished case with a throughput figure.</p>')
+    out.append(_served_qps(model, plots))
     if model.pareto_axis is None:
         out.append('<p class="note">No Pareto chart: no case has power or energy readings.</p>')
     else:
@@ -147,6 +148,31 @@ def _hardware(model: ReportModel, plots: Any) -> str:
         out.append("<h3>Throughput against threads and batch</h3>" + _figure(svg, "Inferences per second."))
     elif problem:
         out.append(f'<p class="note">{escape(problem)}</p>')
+    return "".join(out)
+
+
+def _served_qps(model: ReportModel, plots: Any) -> str:
+    """The LoadGen server scenario: served QPS per device and model, and each case's QPS-against-latency curve."""
+    out = []
+    if model.has_served_qps:
+        out.append("<p>Served QPS: the highest rate of Poisson-arriving queries whose latency percentile stayed "
+                   "within the bound (MLPerf server scenario), from a run LoadGen called valid.</p>")
+        out.append(_table(
+            ["device", "model", "server case", "served QPS", "QPS per W", "QPS per USD"],
+            [[_td(escape(h.device)), _td(escape(h.model)), _td(escape(h.server_case)),
+              _td(format_value(h.served_qps), True), _td(format_value(h.qps_per_w), True),
+              _td(format_value(h.qps_per_usd), True)] for h in model.hardware if h.served_qps is not None]))
+    if model.server_curves:
+        svg, problem = _plot(plots.server_curves, model.server_curves)
+        out.append("<h3>Server search: QPS against latency</h3>" + _figure(
+            svg, "Each trial of the search: its target QPS against the latency percentile LoadGen measured; "
+                 "filled: met the bound; the dashed line is the bound."))
+        if problem:
+            out.append(f'<p class="note">{escape(problem)}</p>')
+        for curve in model.server_curves:
+            if curve.served_qps is None:
+                out.append(f'<p class="note">{escape(curve.label)}: INVALID: '
+                           f'{escape(curve.invalid_reason or "no valid run")}</p>')
     return "".join(out)
 
 

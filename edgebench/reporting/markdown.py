@@ -81,6 +81,7 @@ def render_hardware(model: ReportModel) -> list[str]:
     lines += _table(["device", "model", "case", "inf/s", "power W", "inf/s per W", "price USD", "inf/s per USD"],
                     rows, [False, False, False, True, True, True, True, True])
     lines.append("")
+    lines += render_served_qps(model)
     if model.pareto_axis is None:
         lines += ["No Pareto chart: no case has power or energy readings.", ""]
         return lines
@@ -91,6 +92,32 @@ def render_hardware(model: ReportModel) -> list[str]:
             for p in model.pareto if p.optimal]
     lines += _table(["model", "case", "p50 ms", axis], rows, [False, False, True, True])
     lines.append("")
+    return lines
+
+
+def render_served_qps(model: ReportModel) -> list[str]:
+    """The LoadGen server scenario: served QPS per device and model, then each case's search, trial by trial."""
+    lines: list[str] = []
+    if model.has_served_qps:
+        lines += ["Served QPS: the highest rate of Poisson-arriving queries whose latency percentile stayed within "
+                  "the bound (MLPerf server scenario), from a run LoadGen called valid.", ""]
+        rows = [[md(h.device), md(h.model), md(h.server_case), format_value(h.served_qps), format_value(h.qps_per_w),
+                 format_value(h.qps_per_usd)] for h in model.hardware if h.served_qps is not None]
+        lines += _table(["device", "model", "server case", "served QPS", "QPS per W", "QPS per USD"], rows,
+                        [False, False, False, True, True, True])
+        lines.append("")
+    for curve in model.server_curves:
+        pct = f"p{curve.percentile * 100:g}"
+        verdict = (f"served {format_value(curve.served_qps)} QPS" if curve.served_qps is not None
+                   else f"INVALID: {curve.invalid_reason or 'no valid run'}")
+        lines += [f"### Server search: {md(curve.label)}", "",
+                  f"{pct} <= {format_value(curve.bound_ms)} ms: {md(verdict)}"
+                  + (" (shortened run: not comparable with published MLPerf figures)" if curve.shortened else ""), ""]
+        rows = [[str(i + 1), format_value(t.target_qps), format_value(t.latency_ms),
+                 "yes" if t.passed else "no", "VALID" if t.valid else "INVALID"] for i, t in enumerate(curve.trials)]
+        lines += _table(["trial", "target QPS", f"{pct} ms", "met the bound", "LoadGen"], rows,
+                        [True, True, True, False, False])
+        lines.append("")
     return lines
 
 

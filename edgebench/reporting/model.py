@@ -124,6 +124,43 @@ class HardwareRow:
     ips_per_w: float | None
     price_usd: float | None
     ips_per_usd: float | None
+    #: the LoadGen server scenario: the highest QPS served within the latency bound by a valid run, its case,
+    #: and per watt (the power measured at that rate, else TDP) and per dollar
+    served_qps: float | None = None
+    server_case: str = ""
+    qps_per_w: float | None = None
+    qps_per_usd: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field; the served-QPS ones only where a server case served a rate."""
+        out = asdict(self)
+        if self.served_qps is None:
+            for key in ("served_qps", "server_case", "qps_per_w", "qps_per_usd"):
+                del out[key]
+        return out
+
+
+@dataclass
+class ServerTrial:
+    target_qps: float
+    latency_ms: float | None  # the chosen percentile of the query latency, as LoadGen measured it
+    passed: bool
+    valid: bool
+
+
+@dataclass
+class ServerCurve:
+    """One server case's QPS search: every trial's QPS against its latency percentile, and the bound."""
+
+    label: str
+    case_id: str
+    percentile: float
+    bound_ms: float
+    served_qps: float | None
+    valid: bool
+    invalid_reason: str | None
+    shortened: bool
+    trials: list[ServerTrial]
 
 
 @dataclass
@@ -150,6 +187,11 @@ class ReportModel:
     generated_at: str
     version: str
     stores: list[Any] = field(repr=False, default_factory=list)
+    server_curves: list[ServerCurve] = field(default_factory=list)
+
+    @property
+    def has_served_qps(self) -> bool:
+        return any(h.served_qps is not None for h in self.hardware)
 
     @property
     def shown_metrics(self) -> list[MetricColumn]:
@@ -168,9 +210,10 @@ class ReportModel:
                           "reference": r.is_reference, **r.entry.dims, "values": r.entry.values,
                           "ratios": r.ratios, "best": sorted(r.best)} for r in g.rows],
             } for g in self.groups],
-            "hardware": [h.__dict__ for h in self.hardware],
+            "hardware": [h.to_json() for h in self.hardware],
             "pareto": {"axis": self.pareto_axis, "points": [p.__dict__ for p in self.pareto]},
             "warnings": [{"kind": w.kind, "text": w.text} for w in self.warnings],
+            **({"server_curves": [asdict(c) for c in self.server_curves]} if self.server_curves else {}),
         }
 
 
@@ -299,7 +342,7 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
     return ReportModel(by=by, reference=ref, runs=runs, entries=entries, groups=built, variant_dims=varying,
                        hardware=_hardware(entries, runs), pareto_axis=axis, pareto=pareto,
                        warnings=_warnings(entries, runs), generated_at=generated_at or _now(), version=version,
-                       stores=list(stores))
+                       stores=list(stores), server_curves=_server_curves(entries))
 
 
 def _now() -> str:
@@ -378,12 +421,65 @@ def _hardware(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Hardwar
             power, source = float(run.tdp_w), "TDP"
         elif power is None:
             source = ""
-        case = " ".join(v for v in (e.dims["backend"], e.dims["precision"],
-                                    f"threads={e.dims['threads']}" if e.dims["threads"] else "", e.dims["settings"],
-                                    e.dims["scenario"], f"b{e.dims['batch']}") if v)
-        out.append(HardwareRow(device, model, case, ips, power, source, ips / power if power else None,
+        out.append(HardwareRow(device, model, _case_label(e), ips, power, source, ips / power if power else None,
                                run.price_usd, ips / run.price_usd if run.price_usd else None))
+    _add_served_qps(out, entries, runs)
     return out
+
+
+def _case_label(e: Entry) -> str:
+    return " ".join(v for v in (e.dims["backend"], e.dims["precision"],
+                                f"threads={e.dims['threads']}" if e.dims["threads"] else "", e.dims["settings"],
+                                e.dims["scenario"], f"b{e.dims['batch']}") if v)
+
+
+def _served(e: Entry) -> float | None:
+    """The QPS a LoadGen server case served within its bound, only from a run LoadGen called valid."""
+    loadgen = (e.record.get("summary") or {}).get("loadgen") or {}
+    if e.status != "ok" or not loadgen.get("valid"):
+        return None
+    qps = loadgen.get("served_qps")
+    return float(qps) if isinstance(qps, (int, float)) else None
+
+
+def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry], runs: Sequence[RunInfo]) -> None:
+    best: dict[tuple[str, str], tuple[float, Entry]] = {}
+    for e in entries:
+        qps = _served(e)
+        key = (e.dims["device"], e.dims["model"])
+        if qps is not None and (key not in best or qps > best[key][0]):
+            best[key] = (qps, e)
+    for row in rows:
+        found = best.get((row.device, row.model))
+        if found is None:
+            continue
+        qps, e = found
+        run = runs[e.run]
+        power = e.values.get("power_avg_w") or (float(run.tdp_w) if run.tdp_w else None)
+        row.served_qps, row.server_case = qps, _case_label(e)
+        row.qps_per_w = qps / power if power else None
+        row.qps_per_usd = qps / run.price_usd if run.price_usd else None
+
+
+def _server_curves(entries: Sequence[Entry]) -> list[ServerCurve]:
+    curves = []
+    for e in entries:
+        loadgen = (e.record.get("summary") or {}).get("loadgen") or {}
+        if loadgen.get("scenario") != "server" or not loadgen.get("trials"):
+            continue
+        percentile = float(loadgen.get("latency_percentile") or 0.99)
+        key = "p" + f"{percentile * 100:g}".replace(".", "") + "_ns"  # 0.99 -> p99_ns, 0.999 -> p999_ns
+        trials = []
+        for t in loadgen["trials"]:
+            ns = (t.get("latency_ns") or {}).get(key)
+            trials.append(ServerTrial(float(t["target_qps"]), ns / 1e6 if ns is not None else None,
+                                      bool(t.get("passed")), bool(t.get("valid"))))
+        device = e.dims["device"] if len({x.dims["device"] for x in entries}) > 1 else ""
+        label = " ".join(v for v in (device, e.dims["model"], _case_label(e)) if v)
+        curves.append(ServerCurve(label, e.case_id, percentile, float(loadgen.get("latency_bound_ms") or 0),
+                                  _served(e), bool(loadgen.get("valid")), loadgen.get("invalid_reason"),
+                                  bool(loadgen.get("shortened")), trials))
+    return curves
 
 
 def _listing(items: Sequence[str], limit: int = 5) -> str:

@@ -166,6 +166,31 @@ def throughput_scaling(entries: Sequence[Any]) -> str | None:
         return to_svg(fig)
 
 
+def server_curves(curves: Sequence[Any]) -> str | None:
+    """The server search of each case: target QPS against the latency percentile, one panel per case (at most
+    8), filled markers for trials that met the bound, the bound as a dashed line."""
+    shown = [c for c in curves if any(t.latency_ms is not None for t in c.trials)][:8]
+    if not shown:
+        return None
+    with _figure(7.0, 2.8 * len(shown)) as fig:
+        axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
+        for ax, curve in zip(axes, shown):
+            points = sorted((t.target_qps, t.latency_ms, t.passed) for t in curve.trials if t.latency_ms is not None)
+            ax.plot([p[0] for p in points], [p[1] for p in points], "-", color="C0", alpha=0.5)
+            for passed in (True, False):
+                pts = [p for p in points if p[2] is passed]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", color="C0" if passed else "C3",
+                        fillstyle="full" if passed else "none", label="met the bound" if passed else "over")
+            ax.axhline(curve.bound_ms, linestyle="--", color="0.4", linewidth=1)
+            if curve.served_qps is not None:
+                ax.axvline(curve.served_qps, linestyle=":", color="C2", linewidth=1)
+            ax.set_title(_short(curve.label), fontsize=8)
+            ax.set_xlabel("target QPS")
+            ax.set_ylabel(f"p{curve.percentile * 100:g} latency ms")
+            ax.legend(fontsize=6)
+        return to_svg(fig)
+
+
 def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for name, values in channels.items():

@@ -76,6 +76,11 @@ def case_file_name(case_id: str) -> str:
     return f"{CASES_DIR}/{case_id}.json.gz"
 
 
+def loadgen_log_path(case_id: str, log_name: str) -> str:
+    """``cases/<case_id>.loadgen/mlperf_log_summary.txt``: LoadGen's logs of the case's reported run."""
+    return f"{CASES_DIR}/{case_id}.loadgen/{Path(log_name).name}"
+
+
 class RunStore:
     """One run directory. ``document`` is the content of run.json, kept in memory and rewritten per case."""
 
@@ -136,6 +141,8 @@ class RunStore:
         raw_name = case_file_name(result["case_id"])
         raw = gzip.compress(json.dumps(result, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
         atomic_write(self.directory / raw_name, raw)
+        for log_name, text in (result.get("loadgen_logs") or {}).items():  # LoadGen's own summary and detail
+            atomic_write(self.directory / loadgen_log_path(result["case_id"], log_name), text.encode())
         confidence = self.document.get("suite", {}).get("rules", {}).get("confidence", 0.95)
         total_channel = self.document.get("profile", {}).get("sensors", {}).get("total_power_channel")
         record.update({

@@ -43,8 +43,37 @@ def case_summary(result: Mapping[str, Any], confidence: float = 0.95,
             out["throughput_ips"] = len(samples) * batch * 1e9 / elapsed_ns
         else:
             out["throughput_ips"] = batch * 1e9 / stats.mean_ns if stats.mean_ns > 0 else None
+    if result.get("loadgen"):
+        out["loadgen"] = loadgen_summary(result["loadgen"])
+        # LoadGen's own throughput, and only from a run it calls valid: an invalid run is not a result
+        out["throughput_ips"] = out["loadgen"]["samples_per_s"] if out["loadgen"]["valid"] else None
     wanted = result.get("sensors") or is_sustained(result)
     out["sensors"] = summarize_sensors(dict(result), total_power_channel) if wanted else {}
+    return out
+
+
+def loadgen_summary(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A LoadGen scenario's verdict and figures: VALID or not (and LoadGen's reason), the achieved samples/s,
+    the served QPS (server), the query-latency percentiles (ns) and, for the server, every search trial."""
+    figures = record.get("result") or {}
+    out = {
+        "scenario": record.get("scenario"),
+        "valid": bool(record.get("valid")),
+        "invalid_reason": record.get("invalid_reason"),
+        "shortened": bool(record.get("shortened")),
+        "samples_per_s": figures.get("samples_per_s"),
+        "served_qps": record.get("served_qps"),
+        "latency_ns": figures.get("latency_ns") or {},
+        "early_stopping_latency_ns": figures.get("early_stopping_latency_ns"),
+        "streams": record.get("streams"),
+    }
+    settings = record.get("settings") or {}
+    if record.get("scenario") == "server":
+        out["latency_bound_ms"] = settings.get("latency_bound_ms")
+        out["latency_percentile"] = settings.get("latency_percentile")
+        out["trials"] = [{"target_qps": t.get("target_qps"), "passed": t.get("passed"), "valid": t.get("valid"),
+                          "samples_per_s": t.get("samples_per_s"), "invalid_reason": t.get("invalid_reason"),
+                          "latency_ns": t.get("latency_ns") or {}} for t in record.get("trials") or []]
     return out
 
 

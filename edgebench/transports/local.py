@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edgebench.config.loadgen_settings import expected_duration_s
 from edgebench.harness.case import Case
 from edgebench.transports.base import Transport, TransportError, crashed_result, find_result, stderr_tail
 
@@ -27,6 +28,8 @@ def case_timeout_s(case: Case) -> float:
     """Generous: loading, warm-up, the longest loop the rules allow, sensors' idle window, and slack; the
     concurrent scenario loads and warms up one session per stream, one after another."""
     loop = case.duration_s if case.duration_s is not None else case.rules.max_seconds
+    if case.loadgen:  # LoadGen's runs instead of the timed loop
+        loop = expected_duration_s(dict(case.loadgen))
     cooldown = case.sensors.get("cooldown") or {}
     idle = float(case.sensors.get("idle_seconds") or 0) + float(cooldown.get("timeout_s") or 0)
     streams = max(case.concurrency, 1)

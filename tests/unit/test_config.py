@@ -118,7 +118,7 @@ def test_missing_suite_file(tmp_path):
 def test_unknown_scenario(tmp_path, tiny_onnx):
     path = suite_at(tmp_path, GOOD + '[[scenarios]]\nname = "offline_magic"\n')
     assert error_of(path) == (f"{path}: scenarios[0].name: unknown scenario 'offline_magic' "
-                              "(known: single_stream, batch, concurrent, sustained)")
+                              "(known: single_stream, batch, concurrent, sustained, server, offline, multistream)")
 
 
 def test_profile_errors_name_file_and_key(tmp_path):

@@ -124,8 +124,8 @@ def test_concurrent_scenario_expands_over_concurrency(tmp_path, tiny_onnx):
 
 
 @pytest.mark.parametrize("scenario, message", [
-    ({"name": "single_stream", "concurrency": 2}, "scenarios[0].concurrency: only the concurrent scenario takes "
-                                                  "concurrency"),
+    ({"name": "single_stream", "concurrency": 2}, "scenarios[0].concurrency: only the concurrent, server, "
+                                                  "offline and multistream scenarios take concurrency"),
     ({"name": "concurrent", "concurrency": [2, 0]}, "scenarios[0].concurrency: must be between 1 and 256, got 0"),
     ({"name": "concurrent", "concurrency": "many"}, "scenarios[0].concurrency"),
     ({"name": "concurrent", "concurrency": []}, "scenarios[0].concurrency: an empty list: give at least one value"),
@@ -140,13 +140,15 @@ def test_concurrency_errors_name_the_key(tmp_path, tiny_onnx, scenario, message)
 
 
 @pytest.mark.parametrize("rule, message", [
-    ({"model": "tiny", "backend": "null", "concurrency": 4}, "include[0].concurrency: only the concurrent scenario "
-                                                             "takes concurrency (this rule's scenario: single_stream"),
+    ({"model": "tiny", "backend": "null", "concurrency": 4}, "include[0].concurrency: only the concurrent, server, "
+                                                             "offline and multistream scenarios take concurrency "
+                                                             "(this rule's scenario: single_stream"),
     ({"model": "tiny", "backend": "null", "scenario": "concurrent", "concurrency": [2, 4]},
      "include[0].concurrency: expected one integer >= 1, got [2, 4]"),
     ({"model": "tiny", "backend": "null", "scenario": "concurrent", "concurrency": 0},
      "include[0].concurrency: must be between 1 and 256, got 0"),
-    ({"model": "tiny", "backend": "null", "scenario": "offline"}, "include[0].scenario: unknown scenario 'offline'"),
+    ({"model": "tiny", "backend": "null", "scenario": "offline_magic"},
+     "include[0].scenario: unknown scenario 'offline_magic'"),
 ])
 def test_include_rules_check_scenario_and_concurrency(tmp_path, tiny_onnx, rule, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
