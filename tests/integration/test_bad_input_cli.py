@@ -54,8 +54,8 @@ def run_main(capsys, *argv: str) -> tuple[int, list[str]]:
      "must be between 0 and 86400"),
     (f'path = "{MODELS / "kws_dscnn_int8.onnx"}"', "path = []", "models[0].path", "an empty list"),
     ('name = "tiny"', 'name = "../../../../X"', "name", "'../../../../X' is not a safe name"),
-    ("busy_wait_us = [0, 5]", "busy_wait_us = [0, 5]\n[[scenarios]]\nname = \"offline\"", "scenarios[0].name",
-     "unknown scenario 'offline'"),
+    ("busy_wait_us = [0, 5]", "busy_wait_us = [0, 5]\n[[scenarios]]\nname = \"offline_magic\"", "scenarios[0].name",
+     "unknown scenario 'offline_magic'"),
 ])
 def test_bad_suite_value(tmp_path, monkeypatch, capsys, old, new, key, problem):
     monkeypatch.chdir(tmp_path)

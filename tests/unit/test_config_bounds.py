@@ -106,8 +106,9 @@ SUITE_CASES = [
      "an empty list: give at least one model file"),
     ('precision = "int8"', 'precision = "int8"\nsha256 = "abc"', "models[0].sha256",
      "expected 64 hexadecimal digits, got 'abc'"),
-    ('name = "single_stream"', 'name = "offline"', "scenarios[0].name",
-     "unknown scenario 'offline' (known: single_stream, batch, concurrent, sustained)"),
+    ('name = "single_stream"', 'name = "offline_magic"', "scenarios[0].name",
+     "unknown scenario 'offline_magic' (known: single_stream, batch, concurrent, sustained, server, offline, "
+     "multistream)"),
     ('name = "single_stream"', 'name = "batch"\nbatch = 0', "scenarios[0].batch",
      "must be between 1 and 4096, got 0"),
     ('name = "single_stream"', 'name = "batch"\nbatch = [8, 100000]', "scenarios[0].batch",
