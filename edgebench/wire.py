@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
+#: a worker (and the agent's ``system`` command) prints its result as one stdout line: this prefix, then JSON.
+#: Runtimes may print lines of their own; the transport takes the last line that starts with it.
+RESULT_PREFIX = "EDGEBENCH-RESULT "
+
 
 @dataclass(frozen=True)
 class RunRules:

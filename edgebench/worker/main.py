@@ -19,13 +19,11 @@ from typing import Any, Callable, Sequence
 
 from edgebench import __version__, plugins
 from edgebench.errors import ModelError, ModelMismatchError
-from edgebench.wire import Case
+from edgebench.wire import RESULT_PREFIX, Case
 from edgebench.worker import environment, memory
 from edgebench.worker.feeds import Feeder, describe_generated
 from edgebench.worker.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
 from edgebench.worker.loop import concurrent_loop, timed_loop, warm_up
-
-RESULT_PREFIX = "EDGEBENCH-RESULT "
 
 
 def probe(root: str = "/") -> dict[str, Any]:
