@@ -23,10 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from edgebench.config.profile import load_profile  # noqa: E402
-from edgebench.config.suite import RunRules  # noqa: E402
-from edgebench.harness.case import Case  # noqa: E402
 from edgebench.results.summary import case_summary  # noqa: E402
 from edgebench.transports.local import LocalTransport  # noqa: E402
+from edgebench.wire import Case, RunRules  # noqa: E402
 
 MODELS = ("kws_dscnn_int8", "vww_mobilenetv1_025_fp32", "ic_resnet8_fp32")
 

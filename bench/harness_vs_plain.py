@@ -24,9 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from edgebench.config.profile import load_profile  # noqa: E402
-from edgebench.config.suite import RunRules  # noqa: E402
-from edgebench.harness.case import Case  # noqa: E402
 from edgebench.transports.local import LocalTransport, worker_env  # noqa: E402
+from edgebench.wire import Case, RunRules  # noqa: E402
 
 PLAIN = r'''
 import json, sys, time

@@ -34,9 +34,8 @@ from harness_vs_plain import plain  # noqa: E402
 
 from edgebench.config.loadgen_settings import LoadgenSettings  # noqa: E402
 from edgebench.config.profile import load_profile  # noqa: E402
-from edgebench.config.suite import RunRules  # noqa: E402
-from edgebench.harness.case import Case  # noqa: E402
 from edgebench.transports.local import LocalTransport  # noqa: E402
+from edgebench.wire import Case, RunRules  # noqa: E402
 
 
 def _run(transport: LocalTransport, case: Case) -> dict:

@@ -46,9 +46,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from edgebench.config.profile import load_profile  # noqa: E402
-from edgebench.config.suite import RunRules  # noqa: E402
-from edgebench.harness.case import Case  # noqa: E402
 from edgebench.transports.local import LocalTransport, worker_env  # noqa: E402
+from edgebench.wire import Case, RunRules  # noqa: E402
 
 SENSORS = ["psutil", "thermal", "cpufreq", "hwmon", "rapl", "intel_throttle"]
 MODELS = REPO / "suites" / "models"
@@ -271,8 +270,8 @@ def in_process_ab(model: Path, backend_name: str, tree: Path, period_ms: int | N
     This removes it: one worker-like process, one loaded session, segments of the timed loop with the sampler
     off and on, alternately (off, on, on, off, ...); the ratio of pooled medians is the sampler's own cost."""
     from edgebench import plugins
-    from edgebench.harness.inputs import build_inputs, resolve_shape
     from edgebench.sensors.sampling import start_case_sampling
+    from edgebench.worker.inputs import build_inputs, resolve_shape
 
     session = plugins.load("edgebench.backends", backend_name)().load(str(model), {"threads": 1})
     shapes = {spec.name: resolve_shape(spec, 1, {}) for spec in session.inputs}

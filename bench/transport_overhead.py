@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 from edgebench.config.profile import load_profile  # noqa: E402
 from edgebench.config.suite import load_suite  # noqa: E402
 from edgebench.harness import runner  # noqa: E402
+from edgebench.transports import make_transport  # noqa: E402
 from tests.integration.conftest import DaskCluster, Sshd, null_suite, profile  # noqa: E402
 
 
@@ -66,14 +67,14 @@ def main() -> int:
     figures: dict[str, tuple[float, float, int]] = {}
 
     local = load_profile(profile(work, "bench-local", '[transport]\nkind = "local"'))
-    with runner.make_transport(local) as transport:
+    with make_transport(local) as transport:
         figures["local"] = timed(runner.start_run(suite, local, work / "run-local", options, transport), transport)
 
     sshd = Sshd(work / "sshd")
     sshd.start()
     try:
         remote = load_profile(profile(work, "bench-ssh", sshd.transport_table()))
-        with runner.make_transport(remote) as transport:
+        with make_transport(remote) as transport:
             figures["ssh"] = timed(runner.start_run(suite, remote, work / "run-ssh", options, transport), transport)
     finally:
         sshd.kill()

@@ -56,8 +56,8 @@ class ModelBenchmark:
                  sensor_period_ms: int = 50, **settings: Any) -> EdgebenchResult:
         from edgebench import plugins
         from edgebench.analysis.stats import summarize
-        from edgebench.harness import memory
-        from edgebench.harness.inputs import build_inputs, resolve_shape
+        from edgebench.worker import memory
+        from edgebench.worker.inputs import build_inputs, resolve_shape
 
         backend_class = plugins.load("edgebench.backends", backend)
         unknown = sorted(set(settings) - set(backend_class.settings_schema))

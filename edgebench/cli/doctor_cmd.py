@@ -39,11 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.config.suite import load_suite
     from edgebench.errors import ConfigError
     from edgebench.harness import runner
+    from edgebench.transports import make_transport
 
     profile = apply_args(load_profile(args.profile), args)
     out = sys.stdout
     problems = 0
-    with runner.make_transport(profile) as transport:
+    with make_transport(profile) as transport:
         probe = transport.probe()
         env = probe.get("environment", {})
         out.write(f"device     {profile.name} ({profile.transport.kind}"

@@ -133,11 +133,12 @@ def run_suite(suite: Any, profile: Any, out_dir: Path, options: Any, tune: bool 
     """Run a parsed suite on one device into ``out_dir`` and finish (table, reports, exit status): what ``run``
     does with a suite file and ``bench`` with the suite it builds for one model file."""
     from edgebench.harness import runner
+    from edgebench.transports import make_transport
 
     progress = ProgressPrinter()
 
     def action() -> Any:
-        with runner.make_transport(profile) as transport:
+        with make_transport(profile) as transport:
             store, cases = runner.start_run(suite, profile, out_dir, options, transport)
             progress.plan(cases)
             print(f"edgebench: {plural(len(cases), 'case')} of suite {suite.name} on {profile.name} -> {out_dir}",

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
     from edgebench.cli.transport_args import apply_args
     from edgebench.config.profile import load_profile
-    from edgebench.harness.runner import make_transport
+    from edgebench.transports import make_transport
 
     profile = apply_args(load_profile(args.profile), args)
     prepare_config(profile)  # a bad [prepare] fails before anything connects

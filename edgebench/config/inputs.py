@@ -26,7 +26,7 @@ from edgebench.config.fields import Table, check_type, type_name
 from edgebench.config.models import ModelFile
 from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
-from edgebench.harness.inputs import (
+from edgebench.worker.inputs import (
     DATA_SUFFIXES,
     SOURCES,
     DataFile,

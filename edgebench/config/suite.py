@@ -27,7 +27,8 @@ from edgebench.config.inputs import check_against_onnx, parse_inputs
 from edgebench.config.loadgen_settings import LOADGEN_SCENARIOS, LoadgenSettings
 from edgebench.config.models import ModelFile, resolve_local, resolve_url
 from edgebench.errors import ConfigError
-from edgebench.harness.inputs import InputSpec
+from edgebench.wire import RunRules
+from edgebench.worker.inputs import InputSpec
 
 SCENARIOS = ("single_stream", "batch", "concurrent", "sustained") + LOADGEN_SCENARIOS
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
@@ -43,47 +44,27 @@ def default_concurrency(scenario: str) -> tuple[int, ...]:
     return (2,) if scenario == "concurrent" else (1,)
 
 
-@dataclass(frozen=True)
-class RunRules:
-    """When the timed loop may stop (pyperf/LoadGen style: a minimum count AND a minimum duration)."""
-
-    warmup_iterations: int = 10
-    warmup_seconds: float = 0.2
-    min_iterations: int = 50
-    min_seconds: float = 1.0
-    max_seconds: float = 10.0
-    max_iterations: int = 1_000_000
-    #: stop early once the CI of the median is narrower than this fraction of the median
-    target_ci_rel_width: float = 0.01
-    confidence: float = 0.95
-
-    @classmethod
-    def parse(cls, table: Table, base: RunRules | None = None) -> RunRules:
-        """Every rule bounded (see fields: MAX_ITERATIONS, MAX_SECONDS); minimums not above maximums."""
-        base = base or cls()
-        rules = cls(
-            warmup_iterations=table.integer("warmup_iterations", base.warmup_iterations, 0, MAX_ITERATIONS),
-            warmup_seconds=table.seconds("warmup_seconds", base.warmup_seconds),
-            min_iterations=table.integer("min_iterations", base.min_iterations, 1, MAX_ITERATIONS),
-            min_seconds=table.seconds("min_seconds", base.min_seconds),
-            max_seconds=table.seconds("max_seconds", base.max_seconds, above=0.0),
-            max_iterations=table.integer("max_iterations", base.max_iterations, 1, MAX_ITERATIONS),
-            target_ci_rel_width=table.number("target_ci_rel_width", base.target_ci_rel_width, 0.0, 1.0),
-            confidence=table.number("confidence", base.confidence, 0.5, 0.999),
-        )
-        table.done()
-        if rules.max_seconds < rules.min_seconds:
-            raise table.error("max_seconds", f"must be >= min_seconds ({rules.min_seconds}), got {rules.max_seconds}")
-        if rules.max_iterations < rules.min_iterations:
-            raise table.error("max_iterations", f"must be >= min_iterations ({rules.min_iterations}), "
-                                                f"got {rules.max_iterations}")
-        return rules
-
-    def fast(self) -> RunRules:
-        """``--fast``: a smoke test of the suite, not a measurement to keep."""
-        return RunRules(warmup_iterations=2, warmup_seconds=0.0, min_iterations=10, min_seconds=0.05,
-                        max_seconds=0.5, max_iterations=self.max_iterations,
-                        target_ci_rel_width=0.05, confidence=self.confidence)
+def parse_run_rules(table: Table, base: RunRules | None = None) -> RunRules:
+    """The suite's ``[rules]``: every rule bounded (see fields: MAX_ITERATIONS, MAX_SECONDS); minimums not above
+    maximums. Unnamed rules keep ``base``'s values (default: :class:`RunRules`' defaults)."""
+    base = base or RunRules()
+    rules = RunRules(
+        warmup_iterations=table.integer("warmup_iterations", base.warmup_iterations, 0, MAX_ITERATIONS),
+        warmup_seconds=table.seconds("warmup_seconds", base.warmup_seconds),
+        min_iterations=table.integer("min_iterations", base.min_iterations, 1, MAX_ITERATIONS),
+        min_seconds=table.seconds("min_seconds", base.min_seconds),
+        max_seconds=table.seconds("max_seconds", base.max_seconds, above=0.0),
+        max_iterations=table.integer("max_iterations", base.max_iterations, 1, MAX_ITERATIONS),
+        target_ci_rel_width=table.number("target_ci_rel_width", base.target_ci_rel_width, 0.0, 1.0),
+        confidence=table.number("confidence", base.confidence, 0.5, 0.999),
+    )
+    table.done()
+    if rules.max_seconds < rules.min_seconds:
+        raise table.error("max_seconds", f"must be >= min_seconds ({rules.min_seconds}), got {rules.max_seconds}")
+    if rules.max_iterations < rules.min_iterations:
+        raise table.error("max_iterations", f"must be >= min_iterations ({rules.min_iterations}), "
+                                            f"got {rules.max_iterations}")
+    return rules
 
 
 @dataclass(frozen=True)
@@ -355,7 +336,7 @@ def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:
         name = check_name(path.stem, str(path), "name (taken from the file name)")
     description = top.get("description", str, "")
     seed = top.integer("seed", 0, 0, 2**32 - 1)
-    rules = RunRules.parse(top.table("rules"))
+    rules = parse_run_rules(top.table("rules"))
     models = tuple(_parse_model(t, path.parent) for t in top.tables("models", required=True))
     if not models:
         raise top.error("models", "the suite names no model")

@@ -1,1 +1,3 @@
-"""The run: matrix expansion, the worker that times one case, and the runner that drives a transport."""
+"""The host side of a run: matrix expansion (``matrix``) and the runner that drives a transport (``runner``).
+
+What runs on the device is ``edgebench.worker``."""

@@ -25,7 +25,7 @@ from edgebench.config.suite import (
     takes_concurrency,
 )
 from edgebench.errors import ConfigError
-from edgebench.harness.case import Case, make_case_id
+from edgebench.wire import Case, make_case_id
 
 CASE_FIELDS = ("model", "precision", "format", "backend", "scenario", "batch", "concurrency", "case_id")
 

@@ -10,15 +10,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from edgebench import __version__, plugins
+from edgebench import __version__
 from edgebench.config.loadgen_settings import fast_settings
 from edgebench.config.profile import DeviceProfile
 from edgebench.config.suite import Suite, check_threads
-from edgebench.harness.case import Case
 from edgebench.harness.matrix import apply_filters, expand, mark_unsupported
 from edgebench.results import schema
 from edgebench.results.store import RunStore
+from edgebench.transports import make_transport
 from edgebench.transports.base import Transport, TransportError
+from edgebench.wire import Case
 
 Progress = Callable[[str, Case, Optional[Dict[str, Any]]], None]  # typing's names: evaluated at import on 3.9
 
@@ -27,16 +28,6 @@ Progress = Callable[[str, Case, Optional[Dict[str, Any]]], None]  # typing's nam
 class RunOptions:
     filters: tuple[str, ...] = ()
     fast: bool = False
-
-
-def make_transport(profile: DeviceProfile) -> Transport:
-    try:
-        transport_class = plugins.load("edgebench.transports", profile.transport.kind)
-    except plugins.PluginError as exc:
-        from edgebench.errors import ConfigError
-
-        raise ConfigError(str(profile.path), "transport.kind", str(exc)) from None
-    return transport_class(profile)
 
 
 def sensors_spec(profile: DeviceProfile) -> dict[str, Any]:

@@ -14,11 +14,11 @@ def write_run_reports(run_dir: Path) -> Any:
     """Write report.md and report.html of one run, compared by backend, and return their ReportModel (its
     warnings end ``run``'s output). A report that cannot be built is a warning on stderr and None: the
     measurements are already stored and must not be lost to a plotting problem."""
+    from edgebench.files import atomic_write
     from edgebench.reporting.html import render_html
     from edgebench.reporting.markdown import render_report
     from edgebench.reporting.model import build_model, open_runs
     from edgebench.reporting.plots import missing_note
-    from edgebench.results.store import atomic_write
 
     run_dir = Path(run_dir)
     try:

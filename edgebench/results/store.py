@@ -4,7 +4,8 @@
     <run>/cases/<case_id>.json.gz  the raw result of one case: every latency sample, warm-up, sensor series
     <run>/summary.csv              one row per case (see results.summary.CSV_COLUMNS)
 
-Every file is written to a temporary name in the same directory, flushed, and renamed over the old one.
+Every file is written to a temporary name in the same directory, flushed, and renamed over the old one
+(``edgebench.files.atomic_write``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import csv
 import gzip
 import io
 import json
-import os
-import tempfile
 import time
 import zlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from edgebench.errors import ResultsError
+from edgebench.files import atomic_write
 from edgebench.results import schema
 from edgebench.results.summary import CSV_COLUMNS, case_summary, csv_row, format_cell
 
@@ -29,36 +29,12 @@ CASES_DIR = "cases"
 SUMMARY_FILE = "summary.csv"
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
 #: the run directory this process last wrote (where the CLI puts the traceback of an internal error)
 _being_written: list[Path] = []
 
 
 def directory_being_written() -> Path | None:
     return _being_written[-1] if _being_written else None
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for everyone to read
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def check_records(document: dict[str, Any], path: Path) -> None:

@@ -20,8 +20,7 @@ from typing import Any
 
 from edgebench.sensors.base import SysRoot
 from edgebench.system import ops
-
-RESULT_PREFIX = "EDGEBENCH-RESULT "
+from edgebench.wire import RESULT_PREFIX
 
 
 def state_file_for(device: str, root: str = "/") -> str:

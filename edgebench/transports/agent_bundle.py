@@ -6,8 +6,9 @@
     python3 edgebench-agent-<sha>.pyz system sensors             # which sensors can read here
     python3 edgebench-agent-<sha>.pyz version
 
-The bundle holds ``edgebench.harness.worker`` and every ``edgebench`` module it can import (found by reading the
-import statements, top-level and nested), every backend and sensor plugin, and ``edgebench.system``. On the
+The bundle holds the ``edgebench.worker`` package (the device half of a run) and every ``edgebench`` module it
+can import (found by reading the import statements, top-level and nested), every backend and sensor plugin, and
+``edgebench.system``. What the worker may import is held by tests/unit/test_layers.py. On the
 device it needs the standard library, numpy and the runtime: nothing else. Its name carries the sha256 of its
 content, so a device that already has this exact agent is not sent it again.
 
@@ -31,14 +32,14 @@ import zipfile
 from pathlib import Path
 
 import edgebench
-from edgebench.results.store import atomic_write
+from edgebench.files import atomic_write
 
 MIN_PYTHON = (3, 8)
 PACKAGE_DIR = Path(edgebench.__file__).resolve().parent
 #: modules the agent runs; everything they import from edgebench follows
-ROOTS = ("edgebench.harness.worker", "edgebench.system.cli")
-#: packages loaded by name at run time (plugins): bundled whole
-PLUGIN_PACKAGES = ("edgebench.backends", "edgebench.sensors", "edgebench.system")
+ROOTS = ("edgebench.worker.main", "edgebench.system.cli")
+#: packages bundled whole: the device half of a run, and the plugins it loads by name at run time
+PLUGIN_PACKAGES = ("edgebench.worker", "edgebench.backends", "edgebench.sensors", "edgebench.system")
 #: third-party modules the agent may import at top level (everything else must be imported lazily)
 ALLOWED_THIRD_PARTY = frozenset({"numpy"})
 
@@ -60,14 +61,14 @@ def main(argv):
         print(edgebench.__version__)
         return 0
     if command == "probe":
-        from edgebench.harness import worker
+        from edgebench.worker import main as worker
         return worker.main(["--probe"])
     if command == "worker":
         if argv[1:2] == ["--timeout"]:
             import signal
             # the default action of SIGALRM ends the process even inside a runtime's native call
             signal.alarm(max(1, int(float(argv[2]) + 0.999)))
-        from edgebench.harness import worker
+        from edgebench.worker import main as worker
         return worker.main([])
     if command == "system":
         from edgebench.system import cli

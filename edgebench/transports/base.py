@@ -8,9 +8,8 @@ from typing import Any, Callable, Iterable
 
 from edgebench.config.profile import DeviceProfile
 from edgebench.errors import EdgebenchError
-from edgebench.harness.case import Case
+from edgebench.wire import RESULT_PREFIX, Case
 
-RESULT_PREFIX = "EDGEBENCH-RESULT "
 STDERR_TAIL_LINES = 20
 
 

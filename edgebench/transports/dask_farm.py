@@ -46,10 +46,10 @@ from edgebench.config.models import default_cache_dir
 from edgebench.config.profile import DeviceProfile
 from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
-from edgebench.harness.case import Case
+from edgebench.files import atomic_write
 from edgebench.optional import require
-from edgebench.results.store import atomic_write
 from edgebench.transports.base import Transport, TransportError, error_line
+from edgebench.wire import Case
 
 #: the profiles ``edgebench agent`` serves in this process: resource name -> profile
 AGENT_PROFILES: dict[str, DeviceProfile] = {}
@@ -148,7 +148,7 @@ def cache_model(sha256: str, name: str, data: bytes | None) -> Path:
 def _device_transport(resource: str, device: str) -> Transport:
     profile = AGENT_PROFILES.get(resource)
     if profile is not None and profile.transport.kind not in ("dask",):
-        from edgebench.harness.runner import make_transport
+        from edgebench.transports import make_transport
 
         return make_transport(profile)
     from edgebench.transports.local import LocalTransport

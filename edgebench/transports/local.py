@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.config.loadgen_settings import expected_duration_s
-from edgebench.harness.case import Case
 from edgebench.transports.base import Transport, TransportError, crashed_result, find_result, stderr_tail
+from edgebench.wire import Case
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -40,7 +40,7 @@ class LocalTransport(Transport):
     python = sys.executable
 
     def _worker(self, args: list[str], stdin: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.python, "-m", "edgebench.harness.worker", *args], input=stdin,
+        return subprocess.run([self.python, "-m", "edgebench.worker.main", *args], input=stdin,
                               capture_output=True, text=True, timeout=timeout_s, env=worker_env())
 
     def probe(self) -> dict[str, Any]:

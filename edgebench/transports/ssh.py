@@ -53,11 +53,11 @@ from typing import Any, Awaitable, Callable, Mapping, TypeVar
 from edgebench.config.fields import MAX_SECONDS, check_number
 from edgebench.config.profile import DeviceProfile
 from edgebench.errors import ConfigError, ModelMismatchError
-from edgebench.harness.case import Case
 from edgebench.optional import require
 from edgebench.transports import agent_bundle
 from edgebench.transports.base import Transport, TransportError, crashed_result, error_line, find_result, stderr_tail
 from edgebench.transports.local import case_timeout_s
+from edgebench.wire import Case
 
 log = logging.getLogger("edgebench.ssh")
 T = TypeVar("T")

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.config.suite import RunRules
 from edgebench.digest import sha256_of
-from edgebench.harness.case import Case
 from edgebench.transports import agent_bundle
 from edgebench.transports.base import find_result
+from edgebench.wire import Case, RunRules
 from tests.conftest import need_tool
 from tests.fixtures.sensors.sysfs_trees import build_orin_jp5, fixture
 from tests.integration.conftest import Sshd, edgebench, null_suite, profile

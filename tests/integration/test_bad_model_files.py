@@ -110,13 +110,14 @@ def test_resume_runs_the_good_files_cases_and_keeps_the_bad_files_lines(tmp_path
     from edgebench.config.profile import load_profile
     from edgebench.config.suite import load_suite
     from edgebench.harness import runner
+    from edgebench.transports import make_transport
 
     files = make_bad_models(tmp_path / "models")
     suite_path = write(tmp_path / "s.toml", suite_text(files).split('[[models]]\nname = "empty"')[0]
                        + '[[backends]]\nname = "onnxruntime"\nthreads = 1\n')
     out = tmp_path / "run"
     profile = load_profile("local")
-    with runner.make_transport(profile) as transport:
+    with make_transport(profile) as transport:
         store, cases = runner.start_run(load_suite(suite_path), profile, out, runner.RunOptions(fast=True), transport)
     store.finish("interrupted")  # as if Ctrl-C came before the first case
     truncated = f"{suite_path}: models[1].path[0]: {expected_lines(files)['truncated_onnx']}"

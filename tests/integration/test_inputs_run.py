@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebench.config.suite import RunRules, load_suite
-from edgebench.harness import worker
-from edgebench.harness.case import Case
-from edgebench.harness.feeds import Feeder
-from edgebench.harness.inputs import plan_inputs, specs_from_json
-from edgebench.harness.loop import timed_loop, warm_up
+from edgebench.config.suite import load_suite
 from edgebench.harness.matrix import expand
+from edgebench.wire import Case, RunRules
+from edgebench.worker import main as worker
+from edgebench.worker.feeds import Feeder
+from edgebench.worker.inputs import plan_inputs, specs_from_json
+from edgebench.worker.loop import timed_loop, warm_up
 from tests.conftest import MODELS, write
 from tests.input_models import echo_model, string_model, token_model, vad_model
 

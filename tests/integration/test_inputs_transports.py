@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebench.config.suite import RunRules, load_suite
+from edgebench.config.suite import load_suite
 from edgebench.harness.matrix import expand
+from edgebench.wire import RunRules
 from tests.conftest import write
 from tests.input_models import echo_model
 from tests.integration.conftest import Sshd, edgebench, profile

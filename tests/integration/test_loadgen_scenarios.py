@@ -21,10 +21,9 @@ import pytest
 
 from edgebench.config.fields import Table
 from edgebench.config.loadgen_settings import LoadgenSettings
-from edgebench.config.suite import RunRules
-from edgebench.harness.case import Case
-from edgebench.harness.worker import run_case
 from edgebench.results.summary import case_summary
+from edgebench.wire import Case, RunRules
+from edgebench.worker.main import run_case
 from tests.conftest import MODELS, REPO, write
 
 pytestmark = [pytest.mark.slow]

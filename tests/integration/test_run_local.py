@@ -22,6 +22,7 @@ from edgebench.errors import ResultsError
 from edgebench.harness import runner
 from edgebench.results.store import RunStore
 from edgebench.results.summary import CSV_COLUMNS
+from edgebench.transports import make_transport
 from tests.conftest import REPO, write
 
 pytestmark = pytest.mark.slow
@@ -239,7 +240,7 @@ def test_resume_refuses_another_device_and_a_changed_model(tmp_path, tiny_onnx):
     """))
     out = tmp_path / "run"
     profile = load_profile("local")
-    with runner.make_transport(profile) as transport:
+    with make_transport(profile) as transport:
         store, cases = runner.start_run(load_suite(suite_path), profile, out, runner.RunOptions(), transport)
     store.finish("interrupted")  # as if Ctrl-C came before the first case
     other = write(tmp_path / "other.toml", 'name = "other"\n')

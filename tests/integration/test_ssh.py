@@ -162,7 +162,7 @@ def test_worker_killed_on_the_device_is_a_failed_case(sshd: Sshd, tmp_path: Path
     transport = SSHTransport(load_profile(remote))
     try:
         from edgebench.digest import sha256_of
-        from edgebench.harness.case import Case
+        from edgebench.wire import Case
 
         model = tmp_path / "m.onnx"
         model.write_bytes(b"x")

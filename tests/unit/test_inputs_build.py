@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from edgebench.backends.base import TensorSpec
-from edgebench.harness.feeds import Feeder, generate
-from edgebench.harness.inputs import (
+from edgebench.worker.feeds import Feeder, generate
+from edgebench.worker.inputs import (
     InputError,
     InputPlan,
     InputSpec,

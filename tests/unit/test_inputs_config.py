@@ -10,8 +10,8 @@ import pytest
 from edgebench.config.onnx_graph import OnnxReadError, read_inputs
 from edgebench.config.suite import load_suite
 from edgebench.errors import ConfigError
-from edgebench.harness.case import Case
 from edgebench.harness.matrix import expand
+from edgebench.wire import Case
 from tests.conftest import MODELS, write
 from tests.input_models import echo_model, string_model, token_model, vad_model
 

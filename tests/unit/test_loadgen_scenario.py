@@ -12,9 +12,9 @@ from edgebench.config.fields import Table
 from edgebench.config.loadgen_settings import LoadgenSettings
 from edgebench.config.suite import parse_suite
 from edgebench.errors import ConfigError
-from edgebench.harness import loadgen_scenario as lgs
 from edgebench.harness.matrix import expand
 from edgebench.results.summary import case_summary
+from edgebench.worker import loadgen_scenario as lgs
 from tests.conftest import MODELS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "loadgen"

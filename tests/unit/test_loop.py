@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgebench.config.suite import RunRules
-from edgebench.harness.loop import timed_loop, warm_up
+from edgebench.wire import RunRules
+from edgebench.worker.loop import timed_loop, warm_up
 
 
 class FakeClock:
@@ -82,7 +82,7 @@ def test_warm_up_count_and_seconds():
 def test_concurrent_loop_runs_every_stream_and_counts_them_together():
     import time
 
-    from edgebench.harness.loop import concurrent_loop
+    from edgebench.worker.loop import concurrent_loop
 
     calls = [0, 0, 0]
 
@@ -106,7 +106,7 @@ def test_concurrent_loop_runs_every_stream_and_counts_them_together():
 def test_concurrent_loop_raises_what_a_stream_raised():
     import time
 
-    from edgebench.harness.loop import concurrent_loop
+    from edgebench.worker.loop import concurrent_loop
 
     calls = []
 
@@ -124,7 +124,7 @@ def test_concurrent_loop_raises_what_a_stream_raised():
 def test_concurrent_loop_starts_exactly_max_iterations():
     import time
 
-    from edgebench.harness.loop import concurrent_loop
+    from edgebench.worker.loop import concurrent_loop
 
     rules = RunRules(min_iterations=10, min_seconds=0.0, max_seconds=3600.0, max_iterations=100)
     result = concurrent_loop([lambda: time.sleep(0.0005)] * 3, rules)

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.config.suite import RunRules
 from edgebench.digest import sha256_of
-from edgebench.harness.case import Case
-from edgebench.harness.worker import run_case
 from edgebench.transports import dask_farm
+from edgebench.wire import Case, RunRules
+from edgebench.worker.main import run_case
 
 FAST = RunRules(warmup_iterations=1, warmup_seconds=0.0, min_iterations=5, min_seconds=0.0, max_seconds=0.05)
 

@@ -80,7 +80,7 @@ def test_agent_bundle_needs_only_stdlib_and_numpy() -> None:
 
     modules, problems = agent_bundle.collect_modules()
     assert problems == []
-    assert {"edgebench.harness.worker", "edgebench.backends.null_backend", "edgebench.system.ops"} <= set(modules)
+    assert {"edgebench.worker.main", "edgebench.backends.null_backend", "edgebench.system.ops"} <= set(modules)
     assert not any(name.startswith(("edgebench.cli", "edgebench.reporting", "edgebench.transports"))
                    for name in modules)
     assert agent_bundle.check_sources(modules) == []
@@ -89,7 +89,7 @@ def test_agent_bundle_needs_only_stdlib_and_numpy() -> None:
     import io
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert "__main__.py" in archive.namelist() and "edgebench/harness/worker.py" in archive.namelist()
+        assert "__main__.py" in archive.namelist() and "edgebench/worker/main.py" in archive.namelist()
 
 
 def test_agent_bundle_uses_no_api_newer_than_its_oldest_python() -> None:

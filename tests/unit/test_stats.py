@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from edgebench.analysis.stats import percentile_sorted, quantile_ci_ranks, summarize
+from edgebench.analysis.stats import summarize
+from edgebench.quantiles import percentile_sorted, quantile_ci_ranks
 
 
 def test_summary_of_five_values_with_an_outlier():

@@ -8,9 +8,8 @@ import re
 import pytest
 
 from edgebench.cli.progress import Eta, ProgressPrinter, case_line, fit_middle, format_duration, status_text
-from edgebench.config.suite import RunRules
-from edgebench.harness.case import Case
 from edgebench.reporting.table import render_table
+from edgebench.wire import Case, RunRules
 
 
 class FakeClock:

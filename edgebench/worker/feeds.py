@@ -1,4 +1,4 @@
-"""The values fed to a model, built once before the loop from the checked :class:`~edgebench.harness.inputs.
+"""The values fed to a model, built once before the loop from the checked :class:`~edgebench.worker.inputs.
 InputPlan` of each input: seeded values made directly in the input's dtype (float16 through float32, never
 float64), fixed values, or a data file's samples, fed in turn by :class:`Feeder` between iterations, outside the
 timed region. Runs on the device (Python 3.8, numpy)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Sequence
 
-from edgebench.harness.inputs import (
+from edgebench.worker.inputs import (
     InputError,
     InputPlan,
     InputSkip,

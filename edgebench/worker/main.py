@@ -1,7 +1,7 @@
 """The worker: runs ONE case in a fresh process and prints its result as JSON.
 
-    python -m edgebench.harness.worker < case.json     # one case
-    python -m edgebench.harness.worker --probe         # environment and available backends
+    python -m edgebench.worker.main < case.json     # one case
+    python -m edgebench.worker.main --probe         # environment and available backends
 
 The result is the last stdout line that starts with ``RESULT_PREFIX`` (runtimes may print their own lines).
 Only the standard library, numpy and the runtime are imported here, so the same module runs on a device
@@ -19,13 +19,11 @@ from typing import Any, Callable, Sequence
 
 from edgebench import __version__, plugins
 from edgebench.errors import ModelError, ModelMismatchError
-from edgebench.harness import environment, memory
-from edgebench.harness.case import Case
-from edgebench.harness.feeds import Feeder, describe_generated
-from edgebench.harness.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
-from edgebench.harness.loop import concurrent_loop, timed_loop, warm_up
-
-RESULT_PREFIX = "EDGEBENCH-RESULT "
+from edgebench.wire import RESULT_PREFIX, Case
+from edgebench.worker import environment, memory
+from edgebench.worker.feeds import Feeder, describe_generated
+from edgebench.worker.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
+from edgebench.worker.loop import concurrent_loop, timed_loop, warm_up
 
 
 def probe(root: str = "/") -> dict[str, Any]:
@@ -38,7 +36,7 @@ def probe(root: str = "/") -> dict[str, Any]:
             backends[name] = {"available": reason is None, "reason": reason, **info}
         except Exception as exc:  # a broken runtime must not hide the others
             backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    from edgebench.harness import loadgen_scenario
+    from edgebench.worker import loadgen_scenario
 
     return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends,
             "loadgen": loadgen_scenario.probe()}
@@ -151,7 +149,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
                                        for ns in warm_up(stream.run, case.rules, clock, between)]
         if case.loadgen:  # server, offline, multistream, single_stream through LoadGen: it marks its own window
             # (LoadGen calls the sessions itself: a data file's first sample is fed throughout)
-            from edgebench.harness.loadgen_scenario import run_loadgen_case
+            from edgebench.worker.loadgen_scenario import run_loadgen_case
 
             result.update(run_loadgen_case(case, [s.run for s in streams], result["warmup_latency_ns"], clock,
                                            sampling))

@@ -1,11 +1,43 @@
-"""A case: one cell of the matrix, as it travels to a worker (plain JSON, nothing else)."""
+"""What crosses the wire to a device: a case (one cell of the matrix) and the rules of its timed loop.
+
+The host builds these from the suite and the profile (``edgebench.config`` parses, ``edgebench.harness.matrix``
+expands), sends ``Case.to_json()`` to a worker, and the worker rebuilds the case with ``Case.from_json``. So this
+module sits below everything: plain dataclasses and the standard library, no TOML parser, no downloader, and
+Python 3.8 syntax (it ships in the agent). A case's other parts travel as plain dicts: the input specs
+(``edgebench.worker.inputs.InputSpec.to_json``), the LoadGen settings (``config.loadgen_settings``), the sensor spec.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
-from edgebench.config.suite import RunRules
+#: a worker (and the agent's ``system`` command) prints its result as one stdout line: this prefix, then JSON.
+#: Runtimes may print lines of their own; the transport takes the last line that starts with it.
+RESULT_PREFIX = "EDGEBENCH-RESULT "
+
+
+@dataclass(frozen=True)
+class RunRules:
+    """When the timed loop may stop (pyperf/LoadGen style: a minimum count AND a minimum duration).
+
+    The suite's ``[rules]`` table is read and bounded by ``edgebench.config.suite.parse_run_rules``."""
+
+    warmup_iterations: int = 10
+    warmup_seconds: float = 0.2
+    min_iterations: int = 50
+    min_seconds: float = 1.0
+    max_seconds: float = 10.0
+    max_iterations: int = 1_000_000
+    #: stop early once the CI of the median is narrower than this fraction of the median
+    target_ci_rel_width: float = 0.01
+    confidence: float = 0.95
+
+    def fast(self) -> RunRules:
+        """``--fast``: a smoke test of the suite, not a measurement to keep."""
+        return RunRules(warmup_iterations=2, warmup_seconds=0.0, min_iterations=10, min_seconds=0.05,
+                        max_seconds=0.5, max_iterations=self.max_iterations,
+                        target_ci_rel_width=0.05, confidence=self.confidence)
 
 
 @dataclass(frozen=True)

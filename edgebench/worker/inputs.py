@@ -1,6 +1,6 @@
 """Model inputs: what the suite says about each input (``models[].inputs.NAME``), checked against what the
 runtime reports (name, dtype, rank, fixed dimensions), and sized against the device's free memory before
-anything is allocated. (``edgebench.harness.feeds`` then builds the values.)
+anything is allocated. (``edgebench.worker.feeds`` then builds the values.)
 
 This module runs on the device (Python 3.8, numpy, no host-only imports); the host's suite parser
 (``edgebench.config.inputs``) builds the same :class:`InputSpec` and runs the same :func:`check_spec` against an
@@ -494,7 +494,7 @@ def resolve_shape(spec: TensorSpec, batch: int, overrides: Mapping[str, Sequence
 
 def build_inputs(specs: Sequence[TensorSpec], shapes: Mapping[str, Tuple[int, ...]], seed: int) -> Dict[str, Any]:
     """Random values for ``specs`` at ``shapes`` (what the pytest plugin feeds)."""
-    from edgebench.harness.feeds import Feeder
+    from edgebench.worker.feeds import Feeder
 
     plans = [InputPlan(s, InputSpec(s.name), tuple(shapes[s.name])) for s in specs]
     return Feeder.build(plans, 1, seed, "inputs").current()

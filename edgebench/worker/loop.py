@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from edgebench.analysis.stats import median_ci_rel_width
-from edgebench.config.suite import RunRules
+from edgebench.quantiles import median_ci_rel_width
+from edgebench.wire import RunRules
 
 Clock = Callable[[], int]
 
