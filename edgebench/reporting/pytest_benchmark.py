@@ -1,4 +1,4 @@
-"""``edgebench export RUN_DIR --format pytest-benchmark``: a run as the JSON pytest-benchmark saves, so that
+"""A run as the JSON pytest-benchmark saves (``edgebench export RUN_DIR --format pytest-benchmark``), so that
 ``pytest-benchmark compare`` and github-action-benchmark (tool: 'pytest') read it.
 
 One benchmark per finished case: ``stats`` in seconds per timed call (one call runs one batch), computed
@@ -8,32 +8,10 @@ edgebench's own figures (percentiles, throughput in inferences/s, memory, power,
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
 from typing import Any, Mapping, Sequence
-
-from edgebench.cli.output import write_output
 
 #: the pytest-benchmark JSON layout this writes (fields of 4.x and 5.x)
 PYTEST_BENCHMARK_VERSION = "4.0.0"
-FORMATS = ("pytest-benchmark",)
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "export", help="export a run for other tools (pytest-benchmark JSON)",
-        description="Write a run in another tool's format. pytest-benchmark: the JSON that `pytest-benchmark "
-                    "compare FILE` and github-action-benchmark (tool: 'pytest') read.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  edgebench export reports/run --format pytest-benchmark -o bench.json\n"
-               "  pytest-benchmark compare bench.json\n")
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--format", choices=FORMATS, default="pytest-benchmark")
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout")
-    parser.add_argument("--with-data", action="store_true", help="include every sample (stats.data), as "
-                        "pytest-benchmark's --benchmark-save-data does")
-    parser.set_defaults(func=run)
 
 
 def pytest_benchmark_stats(samples_ns: Sequence[float], with_data: bool = False) -> dict[str, Any]:
@@ -86,6 +64,8 @@ def edgebench_extra_info(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_pytest_benchmark(store: Any, with_data: bool = False) -> dict[str, Any]:
+    """The pytest-benchmark document of a run (a ``RunStore``): one benchmark per case that ended ok with
+    samples; ``with_data`` keeps every sample, as pytest-benchmark's --benchmark-save-data does."""
     import datetime as dt
     import platform
 
@@ -134,12 +114,3 @@ def to_pytest_benchmark(store: Any, with_data: bool = False) -> dict[str, Any]:
         "datetime": dt.datetime.fromtimestamp(created or 0, dt.timezone.utc).isoformat(),
         "version": PYTEST_BENCHMARK_VERSION,
     }
-
-
-def run(args: argparse.Namespace) -> int:
-    from edgebench.cli.output import open_run
-
-    store = open_run(args.run_dir)
-    text = json.dumps(to_pytest_benchmark(store, args.with_data), indent=4) + "\n"
-    write_output(text, args.output)
-    return 0

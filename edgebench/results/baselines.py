@@ -1,4 +1,4 @@
-"""``edgebench baseline save|list|show``: named baselines kept in a store directory for later compares.
+"""The baseline store: named runs kept in a store directory for later compares (``edgebench baseline``).
 
 The store is a directory with one run directory per name (a copy of run.json, summary.csv and the raw
 cases, plus baseline.json saying where it came from). Default: $EDGEBENCH_BASELINES, else
@@ -8,16 +8,14 @@ point --store at a checked-out branch.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from edgebench.errors import EdgebenchError
 
@@ -41,8 +39,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def save(run_dir: Path, name: str, store: Path) -> Path:
-    """Copy a run into the store under ``name``, replacing an older baseline of that name atomically."""
+def save(run_dir: Path, name: str, store: Path, note: Callable[[str], None] = lambda text: None) -> Path:
+    """Copy a run into the store under ``name``, replacing an older baseline of that name atomically.
+    ``note`` hears what the user should know (a summary.csv rebuilt from run.json)."""
     from edgebench.results.store import RunStore
 
     check_name(name)
@@ -59,8 +58,7 @@ def save(run_dir: Path, name: str, store: Path) -> Path:
                 shutil.copy2(source, staging / item)
         if not (staging / "summary.csv").exists():  # rebuilt from run.json, which holds every row
             (staging / "summary.csv").write_text(run.summary_csv(), encoding="utf-8")
-            print(f"edgebench: note: {run_dir / 'summary.csv'}: was missing; the baseline has it rebuilt from "
-                  f"run.json", file=sys.stderr)
+            note(f"{run_dir / 'summary.csv'}: was missing; the baseline has it rebuilt from run.json")
         meta = {"name": name, "source": str(run_dir.resolve()), "saved_at": time.time(),
                 "device": run.device, "suite": (run.document.get("suite") or {}).get("name"),
                 "git_commit": run.document.get("git_commit"), "cases": len(run.records())}
@@ -92,6 +90,7 @@ def resolve(spec: str, store: Path | None = None) -> tuple[Path, str]:
 
 
 def list_baselines(store: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The baselines in ``store``, by name, each with its baseline.json (empty when that is unreadable)."""
     if not store.is_dir():
         return []
     out = []
@@ -104,57 +103,3 @@ def list_baselines(store: Path) -> list[tuple[str, dict[str, Any]]]:
             meta = {}
         out.append((entry.name, meta))
     return out
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "baseline", help="save, list and show named baselines for compare",
-        description="Keep runs as named baselines in a store directory, for `edgebench compare NAME RUN_DIR`. "
-                    "Store: --store, else $EDGEBENCH_BASELINES, else ~/.local/share/edgebench/baselines.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  edgebench baseline save reports/main-run --name main\n"
-               "  edgebench compare main reports/pr-run --fail-on latency.p90:+5%\n")
-    actions = parser.add_subparsers(dest="baseline_action", metavar="ACTION")
-    store_help = "baseline store directory (default: $EDGEBENCH_BASELINES or ~/.local/share/edgebench/baselines)"
-    p_save = actions.add_parser("save", help="store a run directory under a name (replacing an older one)")
-    p_save.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    p_save.add_argument("--name", required=True, help="baseline name, e.g. main")
-    p_save.add_argument("--store", type=Path, metavar="DIR", help=store_help)
-    p_list = actions.add_parser("list", help="list stored baselines")
-    p_list.add_argument("--store", type=Path, metavar="DIR", help=store_help)
-    p_show = actions.add_parser("show", help="print the summary table of a stored baseline")
-    p_show.add_argument("name")
-    p_show.add_argument("--store", type=Path, metavar="DIR", help=store_help)
-    parser.set_defaults(func=run, baseline_parser=parser)
-
-
-def run(args: argparse.Namespace) -> int:
-    action = getattr(args, "baseline_action", None)
-    if action is None:
-        args.baseline_parser.print_help()
-        return 2
-    store = args.store or default_store()
-    if action == "save":
-        target = save(args.run_dir, args.name, store)
-        print(f"edgebench: saved {args.run_dir} as baseline {args.name} ({target})")
-        return 0
-    if action == "list":
-        found = list_baselines(store)
-        if not found:
-            print(f"no baselines in {store}")
-            return 0
-        for name, meta in found:
-            saved = time.strftime("%Y-%m-%d %H:%M", time.gmtime(meta["saved_at"])) if meta.get("saved_at") else "-"
-            print(f"{name:20s} {str(meta.get('device', '-')):16s} {str(meta.get('suite', '-')):16s} "
-                  f"{meta.get('cases', '-')!s:>5} cases  saved {saved} UTC  {str(meta.get('git_commit') or '')[:12]}")
-        return 0
-    from edgebench.cli.output import open_run
-    from edgebench.reporting.table import render_table
-
-    directory, _ = resolve(check_name(args.name), store)
-    stored = open_run(directory)
-    print(f"baseline {args.name} ({directory}); device {stored.device}")
-    print(render_table(stored.summary_rows()))
-    return 0
-
-
