@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 EPILOG = """\
 rules (--fail-on, repeatable):
@@ -75,33 +74,12 @@ def _check_output(path: Path | None, option: str) -> None:
         raise EdgebenchError(f"{option} {path}: directory {parent} does not exist")
 
 
-def render_text(comparison: Any, verbose: bool = False) -> str:
-    from edgebench.analysis.compare import VERDICTS
-    from edgebench.reporting.values import format_value
-
-    lines = []
-    for c in comparison.sorted_checks():
-        if c.verdict == "same" and not verbose:
-            continue
-        change = "" if c.change is None else f"{100 * c.change:+.1f}%"
-        lines.append(f"{c.verdict.upper():12s} {c.case_id}  {c.rule}  {format_value(c.baseline)} -> "
-                     f"{format_value(c.current)} {c.unit} {change}  ({c.detail})")
-    for note in comparison.notes:
-        lines.append(f"note: {note}")
-    if comparison.new_cases:
-        lines.append(f"new cases, not gated: {', '.join(comparison.new_cases)}")
-    if not verbose and comparison.count("same"):
-        lines.append(f"{comparison.count('same')} checks unchanged (-v lists them)")
-    counts = ", ".join(f"{comparison.count(v)} {v}" for v in VERDICTS)
-    lines.append(f"\nedgebench compare: {comparison.outcome.upper()} ({counts}); exit {comparison.exit_code}")
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
     from edgebench.analysis.compare import compare_runs
     from edgebench.analysis.gates import DEFAULT_RULES, parse_rules
-    from edgebench.cli.baseline_cmd import resolve
     from edgebench.cli.output import open_run
+    from edgebench.reporting.comparison_text import render_text
+    from edgebench.results.baselines import resolve
 
     rules = parse_rules(args.fail_on or list(DEFAULT_RULES))
     for path, option in ((args.junit, "--junit"), (args.markdown, "--markdown"), (args.json, "--json")):

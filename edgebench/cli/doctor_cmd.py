@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 out.write(f"  {name:18s} yes  {_fmt(extra)}\n")
             else:
                 out.write(f"  {name:18s} no   {info.get('reason')}\n")
-        sensors = _sensors(profile, transport)
+        sensors = _sensors(transport)
         if sensors is not None:
             out.write("sensors\n")
             for name, reason in sorted(sensors.items()):
@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
                 flag = "yes" if reason is None else "no "
                 out.write(f"  {name:18s} {flag}  {'(expected by the profile) ' if expected else ''}{reason or ''}\n")
         if profile.prepare:
-            from edgebench.cli.system_cmd import print_outcome, system_call
+            from edgebench.cli.system_cmd import print_outcome
+            from edgebench.harness.device_state import system_call
 
             out.write("device state ([prepare])\n")
             try:
@@ -91,14 +92,14 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _sensors(profile: Any, transport: Any) -> dict[str, Any] | None:
-    if hasattr(transport, "sensors"):
-        return transport.sensors()
-    if profile.transport.kind == "local":
-        from edgebench.system.cli import sensors_available
+def _sensors(transport: Any) -> dict[str, Any] | None:
+    """The device's sensors, or None where the transport cannot list them (a farm device): no section then."""
+    from edgebench.transports.base import NotSupportedError
 
-        return sensors_available(profile.sensors.root, {k: dict(v) for k, v in profile.sensors.options.items()})
-    return None
+    try:
+        return transport.sensors()
+    except NotSupportedError:
+        return None
 
 
 def _fmt(info: dict[str, Any]) -> str:

@@ -144,9 +144,11 @@ def run_suite(suite: Any, profile: Any, out_dir: Path, options: Any, tune: bool 
             print(f"edgebench: {plural(len(cases), 'case')} of suite {suite.name} on {profile.name} -> {out_dir}",
                   file=sys.stderr)
             if tune or profile.prepare:
-                from edgebench.cli.system_cmd import record_state, tuned
+                from edgebench.cli.system_cmd import print_outcome
+                from edgebench.harness.device_state import record_state, tuned
 
-                with tuned(profile, transport, enabled=tune):
+                with tuned(profile, transport, enabled=tune,
+                           report=lambda action, outcome: print_outcome(action, outcome, sys.stderr)):
                     record_state(store, profile, transport)  # the device state the run ran in
                     runner.execute(store, cases, transport, progress)
             else:

@@ -1,11 +1,11 @@
-"""``edgebench system show|tune|reset --profile P``: the device state a profile asks for ([prepare])."""
+"""``edgebench system show|tune|reset --profile P``: the device state a profile asks for ([prepare]); the
+operations run through the profile's transport (``edgebench.harness.device_state``)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from typing import Any, Iterator
+from typing import Any
 
 from edgebench.cli.transport_args import add_transport_args
 
@@ -41,54 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     add_transport_args(parser)
     parser.set_defaults(func=run)
-
-
-def prepare_config(profile: Any) -> Any:
-    from edgebench.system.ops import PrepareConfig
-
-    return PrepareConfig.parse(profile.prepare, str(profile.path), profile.cooldown)
-
-
-def system_call(profile: Any, transport: Any, action: str, root: str | None = None) -> dict[str, Any]:
-    """Run ``action`` where the profile's device is: in this process, or through the remote agent."""
-    config = prepare_config(profile)
-    if hasattr(transport, "system"):
-        return transport.system(action, config.to_json())
-    if profile.transport.kind != "local":
-        from edgebench.errors import EdgebenchError
-
-        raise EdgebenchError(f"{profile.name}: `edgebench system` needs a local or ssh profile; on a farm, run it "
-                             f"on the device itself")
-    from edgebench.system import cli
-
-    where = root or "/"
-    try:
-        return cli.execute_here(action, config, where, cli.state_file_for(profile.name, where))
-    except (OSError, RuntimeError) as exc:
-        return {"ok": False, "error": str(exc).splitlines()[0]}
-
-
-def record_state(store: Any, profile: Any, transport: Any) -> None:
-    """A run records the device state it ran in (``system_state`` in run.json); a failure is recorded too."""
-    try:
-        store.document["system_state"] = system_call(profile, transport, "show")
-    except Exception as exc:  # noqa: BLE001 - the state is context, never a reason to lose the run
-        store.document["system_state"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    store.flush()
-
-
-@contextlib.contextmanager
-def tuned(profile: Any, transport: Any, enabled: bool = True) -> Iterator[None]:
-    """``run --tune``: apply the [prepare] operations, and restore the previous state whatever happens."""
-    if not enabled:
-        yield
-        return
-    outcome = system_call(profile, transport, "tune")
-    print_outcome("tune", outcome, sys.stderr)
-    try:
-        yield
-    finally:
-        print_outcome("reset", system_call(profile, transport, "reset"), sys.stderr)
 
 
 def exit_code(outcome: dict[str, Any]) -> int:
@@ -140,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     from edgebench.cli.transport_args import apply_args
     from edgebench.config.profile import load_profile
+    from edgebench.harness.device_state import prepare_config, system_call
     from edgebench.transports import make_transport
 
     profile = apply_args(load_profile(args.profile), args)

@@ -2,8 +2,9 @@
 
     python -m edgebench.system.cli show|tune|reset --prepare JSON [--root /] [--device NAME] [--state FILE]
 
-The host side (``edgebench.cli.system_cmd``) calls this in-process for a local profile and through the agent
-zipapp over SSH for a remote one. ``tune`` saves the state it replaced in ``--state``; ``reset`` restores it.
+The host side (``edgebench.harness.device_state``, through the transport) calls this in-process for a local
+profile and through the agent zipapp over SSH for a remote one. ``tune`` saves the state it replaced in
+``--state``; ``reset`` restores it.
 The state is kept per device and root (``state_file_for``): a reset puts back what the tune of that same
 device and tree replaced, never another's values.
 """

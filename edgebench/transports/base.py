@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from edgebench.config.profile import DeviceProfile
 from edgebench.errors import EdgebenchError
 from edgebench.wire import RESULT_PREFIX, Case
+
+if TYPE_CHECKING:
+    from edgebench.system.ops import PrepareConfig
 
 STDERR_TAIL_LINES = 20
 
@@ -20,8 +23,15 @@ class TransportError(EdgebenchError):
     exit_status = 3
 
 
+class NotSupportedError(EdgebenchError):
+    """A transport was asked what it cannot do (``edgebench system`` on a farm device). A usage error, exit 2,
+    not a ``TransportError``: nothing was lost, and ``run`` has no run to resume because of it."""
+
+
 class Transport:
-    """Runs cases on one device. Subclasses implement ``probe`` and ``run_case``."""
+    """Runs cases on one device. Subclasses implement ``probe`` and ``run_case``; ``system`` and ``sensors``
+    (what ``edgebench system``, ``run --tune`` and ``doctor`` ask the device) raise ``NotSupportedError`` where a
+    transport cannot reach the device's own state."""
 
     def __init__(self, profile: DeviceProfile) -> None:
         self.profile = profile
@@ -44,6 +54,19 @@ class Transport:
         for case in cases:
             on_start(case)
             on_result(case, self.run_case(case))
+
+    def system(self, action: str, prepare: PrepareConfig, root: str | None = None) -> dict[str, Any]:
+        """``show``, ``tune`` or ``reset`` the profile's ``[prepare]`` operations on the device: the outcome that
+        ``edgebench.system.cli`` prints (``{"ok": ..., "operations"|"changes": [...], "note"?, "error"?}``).
+        ``root`` reads /sys under a copied tree instead of / where the transport supports it (local)."""
+        raise NotSupportedError(f"{self.profile.name}: the {self.profile.transport.kind} transport cannot show, "
+                                f"tune or reset the device state; run `edgebench system` on the device itself")
+
+    def sensors(self) -> dict[str, str | None]:
+        """Every known sensor on the device: None when it can read there, else why not; the profile's sensor root
+        and per-sensor options (a sensor's own ``root``) apply, as in a run."""
+        raise NotSupportedError(f"{self.profile.name}: the {self.profile.transport.kind} transport cannot list "
+                                f"the device's sensors; run `edgebench sensors` on the device itself")
 
     def close(self) -> None:
         """Release connections."""

@@ -39,7 +39,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from edgebench.config.fields import MAX_SECONDS, check_number
 from edgebench.config.models import default_cache_dir
@@ -48,8 +48,11 @@ from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
 from edgebench.files import atomic_write
 from edgebench.optional import require
-from edgebench.transports.base import Transport, TransportError, error_line
+from edgebench.transports.base import NotSupportedError, Transport, TransportError, error_line
 from edgebench.wire import Case
+
+if TYPE_CHECKING:
+    from edgebench.system.ops import PrepareConfig
 
 #: the profiles ``edgebench agent`` serves in this process: resource name -> profile
 AGENT_PROFILES: dict[str, DeviceProfile] = {}
@@ -262,6 +265,11 @@ class DaskTransport(Transport):
         if future.status != "finished":
             raise TransportError(f"{device}: probe failed on the Dask worker: {error_line(future.exception())}")
         return future.result()
+
+    def system(self, action: str, prepare: PrepareConfig, root: str | None = None) -> dict[str, Any]:
+        """Not over the farm: the Dask worker runs cases, not the device's tuning (which may need root there)."""
+        raise NotSupportedError(f"{self.profile.name}: `edgebench system` needs a local or ssh profile; on a farm, "
+                                f"run it on the device itself")
 
     def _model_bytes(self, case: Case) -> bytes:
         return self._file_bytes(case.model_sha256, case.model_path)

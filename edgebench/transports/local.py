@@ -8,11 +8,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgebench.config.loadgen_settings import expected_duration_s
 from edgebench.transports.base import Transport, TransportError, crashed_result, find_result, stderr_tail
 from edgebench.wire import Case
+
+if TYPE_CHECKING:
+    from edgebench.system.ops import PrepareConfig
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -53,6 +56,23 @@ class LocalTransport(Transport):
             tail = stderr_tail(done.stderr, 3).replace("\n", " | ")
             raise TransportError(f"{self.profile.name}: the worker's probe failed: {tail}")
         return found
+
+    def system(self, action: str, prepare: PrepareConfig, root: str | None = None) -> dict[str, Any]:
+        """In this process, on this machine's ``root`` (default /); what ``tune`` replaced is kept per profile
+        and root, so ``reset`` puts back that tune's values only."""
+        from edgebench.system import cli
+
+        where = root or "/"
+        try:
+            return cli.execute_here(action, prepare, where, cli.state_file_for(self.profile.name, where))
+        except (OSError, RuntimeError) as exc:
+            return {"ok": False, "error": str(exc).splitlines()[0]}
+
+    def sensors(self) -> dict[str, str | None]:
+        from edgebench.system.cli import sensors_available
+
+        sensors = self.profile.sensors
+        return sensors_available(sensors.root, {name: dict(options) for name, options in sensors.options.items()})
 
     def run_case(self, case: Case) -> dict[str, Any]:
         started = time.time()

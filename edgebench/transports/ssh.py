@@ -48,7 +48,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, TypeVar
 
 from edgebench.config.fields import MAX_SECONDS, check_number
 from edgebench.config.profile import DeviceProfile
@@ -58,6 +58,9 @@ from edgebench.transports import agent_bundle
 from edgebench.transports.base import Transport, TransportError, crashed_result, error_line, find_result, stderr_tail
 from edgebench.transports.local import case_timeout_s
 from edgebench.wire import Case
+
+if TYPE_CHECKING:
+    from edgebench.system.ops import PrepareConfig
 
 log = logging.getLogger("edgebench.ssh")
 T = TypeVar("T")
@@ -223,11 +226,12 @@ class SSHTransport(Transport):
     def run_case(self, case: Case) -> dict[str, Any]:
         return self._call(self._with_retries(f"case {case.case_id}", lambda conn: self._run_case(conn, case)))
 
-    def system(self, action: str, prepare: Mapping[str, Any]) -> dict[str, Any]:
-        """``edgebench system show|tune|reset`` on the device, through the agent."""
+    def system(self, action: str, prepare: PrepareConfig, root: str | None = None) -> dict[str, Any]:
+        """``edgebench system show|tune|reset`` on the device, through the agent, on the device's / (``root``, a
+        copied tree on this machine, does not apply there)."""
         async def call(conn: Any) -> dict[str, Any]:
             agent = await self._ensure_agent(conn)
-            argv = [self.options.python, agent, "system", action, "--prepare", json.dumps(dict(prepare)),
+            argv = [self.options.python, agent, "system", action, "--prepare", json.dumps(prepare.to_json()),
                     "--state", f"{self.options.remote_dir}/system-state.json"]
             done = await conn.run(shlex.join(argv), check=False, timeout=600)
             found = find_result(str(done.stdout or "").splitlines())
@@ -238,11 +242,15 @@ class SSHTransport(Transport):
         return self._call(self._with_retries(f"system {action}", call))
 
     def sensors(self) -> dict[str, str | None]:
-        """Which sensors can read on the device (None) and why the others cannot."""
+        """Which sensors can read on the device (None) and why the others cannot, under the profile's sensor root
+        and with its per-sensor options (a sensor's own ``root``), as a run on the device reads them."""
+        sensors = self.profile.sensors
+        options = {name: dict(values) for name, values in sensors.options.items()}
+
         async def call(conn: Any) -> dict[str, Any]:
             agent = await self._ensure_agent(conn)
-            done = await conn.run(shlex.join([self.options.python, agent, "system", "sensors"]), check=False,
-                                  timeout=120)
+            argv = [self.options.python, agent, "system", "sensors", sensors.root, json.dumps(options)]
+            done = await conn.run(shlex.join(argv), check=False, timeout=120)
             return find_result(str(done.stdout or "").splitlines()) or {}
 
         return self._call(self._with_retries("listing sensors", call))

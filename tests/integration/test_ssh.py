@@ -190,6 +190,27 @@ def test_doctor_and_system_show_run_on_the_device(sshd: Sshd, tmp_path: Path) ->
     assert shown.returncode == (1 if any(s["available"] and not s["ok"] for s in states.values()) else 0)
 
 
+def test_doctor_over_ssh_reads_sensors_under_the_profiles_roots(sshd: Sshd, tmp_path: Path) -> None:
+    """The device lists its sensors under the profile's [sensors] root, and a sensor's own root where its options
+    give one, as a run there reads them (the loopback device sees this machine's files, so the recorded trees
+    stand in for a Jetson Nano's /sys and a Raspberry Pi's thermal zones)."""
+    from tests.fixtures.sensors.sysfs_trees import build_nano_jp4, build_pi4
+
+    nano = build_nano_jp4(tmp_path / "nano")
+    pi, _ = build_pi4(tmp_path / "pi")
+    remote = profile(tmp_path, "loopback", sshd.transport_table())
+    remote.write_text(remote.read_text().replace(
+        "[sensors]\nexpected = []\n",
+        f'[sensors]\nexpected = ["jetson_power", "thermal"]\nroot = "{nano}"\n'
+        f'[sensors.options.thermal]\nroot = "{pi}"\n'))
+    doctor = edgebench("doctor", "--profile", str(remote), "--suite", str(tmp_path / "none.toml"))
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    lines = {ln.split()[0]: ln.split()[1] for ln in doctor.stdout.split("sensors\n", 1)[1].splitlines()
+             if ln.startswith("  ")}
+    assert lines["jetson_power"] == "yes" and lines["thermal"] == "yes"  # the Nano's rails, the Pi's zones
+    assert lines["rpi"] == "no"  # vcgencmd is not found under the Nano's tree
+
+
 def test_a_corrupt_model_in_the_device_cache_is_sent_again(sshd: Sshd, tmp_path: Path) -> None:
     """The device's copy is checked by the worker against the planned sha256, and replaced once when it differs."""
     suite = null_suite(tmp_path / "suite", threads="[1]")

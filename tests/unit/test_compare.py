@@ -261,7 +261,7 @@ def test_baseline_save_list_show_and_compare_by_name(tmp_path, capsys):
 
 
 def test_baseline_store_defaults_to_env(tmp_path, monkeypatch):
-    from edgebench.cli.baseline_cmd import default_store
+    from edgebench.results.baselines import default_store
 
     monkeypatch.setenv("EDGEBENCH_BASELINES", str(tmp_path / "b"))
     assert default_store() == tmp_path / "b"
