@@ -37,7 +37,7 @@ class RaplSensor(Sensor):
             for zdir in self.root.glob(pattern):
                 by_id.setdefault(os.path.basename(zdir), zdir)
         zones: dict[str, str] = {}
-        self._ranks: dict[str, int] = {}
+        self._ranks = {}
         for zone_id in sorted(by_id):
             zdir = by_id[zone_id]
             name = self.root.read_str(f"{zdir}/name") or zone_id

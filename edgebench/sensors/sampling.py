@@ -95,8 +95,8 @@ class CaseSampling:
                     "timeout_s": rule.get("timeout_s"), "channel": None, "waited_s": 0.0, "polls": 1,
                     "outcome": "no_temperature", "start_temp_c": None, "end_temp_c": None,
                     "note": f"no temperature to wait on: none of the sampled sensors ({names}) has a "
-                            f"temperature channel; add `thermal` to the profile's [sensors] or name [cooldown] channel. "
-                            f"The case ran without cooling down",
+                            f"temperature channel; add `thermal` to the profile's [sensors] or name [cooldown] "
+                            f"channel. The case ran without cooling down",
                 }
                 return self.cooldown_record
         # a stream that has not printed yet may still bring a temperature: two polls' grace, not the timeout

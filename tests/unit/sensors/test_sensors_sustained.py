@@ -118,7 +118,8 @@ def test_sensor_onset_ignores_a_brief_signal():
     meta = {"thermal": {"trip_points_c": {"cpu_c": [[95.0, "passive"]]}}}
     assert sensor_onset(t, {"thermal.cpu_c": temps}, old({"thermal.cpu_c": temps}, meta), 0)[0] == pytest.approx(12.2)
     nvml = [0x20 if 30 <= k < 40 or k >= 122 else 0 for k in range(201)]
-    assert sensor_onset(t, {"nvml.clock_event_reasons": nvml}, old({"nvml.clock_event_reasons": nvml}, {}), 0)[0] == pytest.approx(12.2)
+    reasons = {"nvml.clock_event_reasons": nvml}
+    assert sensor_onset(t, reasons, old(reasons, {}), 0)[0] == pytest.approx(12.2)
     brief = [0x20 if 30 <= k < 40 else 0 for k in range(201)]
     assert sensor_onset(t, {"nvml.clock_event_reasons": brief}, old({"nvml.clock_event_reasons": brief}, {}), 0) is None
 
