@@ -176,13 +176,13 @@ def clock_fractions(series: Mapping[str, Sequence[Any]], declared: RecordChannel
     """(label when low, signal, details key, fraction of samples below max) of every clock with a known maximum.
     A group's clocks (a CPU's cores) are judged by the fastest of them against the highest hardware maximum,
     else against the per-sample highest of their maxima; a lone clock against its own."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str, bool], list[str]] = {}  # (sensor, group or channel key, grouped) -> clocks
     for e in declared.series(CLOCK):
         if e.key in series:
-            groups.setdefault((e.sensor, e.channel.group or e.key), []).append(e.channel.name)
+            groups.setdefault((e.sensor, e.channel.group or e.key, bool(e.channel.group)), []).append(e.channel.name)
     out = []
     # groups first (a CPU's cores), then lone clocks
-    for (sensor, group), names in sorted(groups.items(), key=lambda kv: kv[0][1].startswith(f"{kv[0][0]}.")):
+    for (sensor, group, grouped), names in sorted(groups.items(), key=lambda kv: not kv[0][2]):
         length = len(series[f"{sensor}.{names[0]}"])
         fastest = [max((series[f"{sensor}.{n}"][i] for n in names if series[f"{sensor}.{n}"][i] is not None),
                        default=None) for i in range(length)]
@@ -199,8 +199,7 @@ def clock_fractions(series: Mapping[str, Sequence[Any]], declared: RecordChannel
         frac = below_max_fraction(fastest, mx)
         if frac is None:
             continue
-        is_group = not group.startswith(f"{sensor}.")
-        if is_group:
+        if grouped:
             out.append((f"{group} clock below max", sensor, f"{group}_below_max_fraction", frac))
         else:
             out.append((f"{group} below max", group, group.replace(".", "_") + "_below_max_fraction", frac))
