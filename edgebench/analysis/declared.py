@@ -53,7 +53,7 @@ class RecordChannels:
         for sensor, sensor_names in names.items():
             meta = (sensors.get(sensor) or {}).get("meta") or {}
             if "channels" in meta:
-                found = [Channel.from_json(c) for c in meta["channels"]]
+                found = [c for c in (_channel(d) for d in meta["channels"]) if c is not None]
             else:
                 found = infer_channels(sensor, sensor_names, meta)
                 if sensor_names:
@@ -80,3 +80,11 @@ class RecordChannels:
     def limits_of(self, kind: str, sensor: str, of: str) -> list[Declared]:
         """The channels of `kind` (TRIP_POINT, CLOCK_MAX) that bound `sensor`'s channel `of`."""
         return [e for e in self.entries if e.channel.kind == kind and e.sensor == sensor and e.channel.of == of]
+
+
+def _channel(data: Any) -> Channel | None:
+    """A stored declaration; one this edgebench cannot read (a kind or field of a newer one) means nothing here."""
+    try:
+        return Channel.from_json(data)
+    except (TypeError, ValueError, AttributeError):
+        return None

@@ -214,7 +214,8 @@ def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
         if values is None:
             continue
         if unit in _PER_W:
-            out[e.key] = [None if v is None else v / _PER_W[unit] for v in values]
+            label = e.key
+            out[label] = [None if v is None else v / _PER_W[unit] for v in values]
         elif unit in _J_SCALE and sum(v is not None for v in values) > 1:
             scale = _J_SCALE[unit]
             series: list[Any] = [None]
@@ -222,11 +223,12 @@ def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
                 a, b = values[k - 1], values[k]
                 dt = (t_ns[k] - t_ns[k - 1]) / 1e9
                 series.append(None if a is None or b is None or b < a or dt <= 0 else (b - a) * scale / dt)
-            out[e.key.rsplit("_", 1)[0] + " (from counter)"] = series
+            label = e.key.rsplit("_", 1)[0] + " (from counter)"
+            out[label] = series
         else:
             continue
         if e.channel.rank is not None:
-            totals.add(list(out)[-1])
+            totals.add(label)
     ranked = sorted(out, key=lambda n: (0 if n in totals else 1, n))
     return {n: out[n] for n in ranked[:6]}
 

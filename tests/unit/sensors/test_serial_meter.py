@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import time
 from pathlib import Path
 
@@ -29,6 +30,20 @@ GREETING = "Hello!\r\nMeasuring voltage, current and power with INA219 ...\r\n"
 def getcurrent_set(bus_v: float, shunt_mv: float, current_ma: float, power_mw: float) -> str:
     return (f"Bus Voltage:   {bus_v:.2f}\tV\r\nShunt Voltage: {shunt_mv:.2f}\tmV\r\n"
             f"Current:       {current_ma:.2f}\tmA\r\nBus Power:     {power_mw:.2f}\tmW\r\n\r\n")
+
+
+def read_when(sensor, ready, timeout_s=5.0):
+    """read() until `ready(reading)`: the pty hands the bytes on asynchronously (the kernel's line discipline)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        reading = sensor.read()
+        if ready(reading) or time.monotonic() > deadline:
+            return reading
+        time.sleep(0.005)
+
+
+def wait_readable(sensor) -> None:
+    select.select([sensor._fd], [], [], 5.0)
 
 
 @pytest.fixture()
@@ -59,11 +74,10 @@ def test_reads_complete_sets_from_a_pty_and_declares_the_total(meter_port):
     s.start()
     try:
         os.write(master, (GREETING + getcurrent_set(5.04, 52.3, 523.0, 2635.92) + "Bus Voltage:   5.0").encode())
-        time.sleep(0.05)  # let the bytes cross the pty (a read before that reads the previous set: none)
-        assert s.read() == {"bus_voltage_mv": 5040.0, "shunt_voltage_mv": 52.3, "current_ma": 523.0,
+        assert read_when(s, bool) == {"bus_voltage_mv": 5040.0, "shunt_voltage_mv": 52.3, "current_ma": 523.0,
                             "bus_power_mw": 2635.92}
         os.write(master, b"1\tV\r\n")  # the rest of a set: nothing new until its blank line
-        time.sleep(0.05)
+        wait_readable(s)
         assert s.read()["bus_voltage_mv"] == 5040.0
         declared = {c.name: (c.kind, c.unit, c.rank) for c in s.channels()}
         assert declared == {"bus_voltage_mv": ("rail", "mV", None), "shunt_voltage_mv": ("rail", "mV", None),
@@ -77,14 +91,13 @@ def test_reads_complete_sets_from_a_pty_and_declares_the_total(meter_port):
 
 def test_a_silent_meter_reads_as_an_error_not_its_last_set(meter_port):
     root, master = meter_port
-    s = SerialMeterSensor(SysRoot(root), options={"port": "/dev/ttyUSB0", "stale_s": 0.05})
+    s = SerialMeterSensor(SysRoot(root), options={"port": "/dev/ttyUSB0", "stale_s": 1.0})
     s.start()
     try:
         os.write(master, getcurrent_set(5.0, 10.0, 100.0, 500.0).encode())
-        time.sleep(0.02)
-        assert s.read()["bus_power_mw"] == 500.0
-        time.sleep(0.1)
-        with pytest.raises(RuntimeError, match="no complete reading for 0.05 s"):
+        assert read_when(s, bool)["bus_power_mw"] == 500.0
+        time.sleep(1.1)
+        with pytest.raises(RuntimeError, match="no complete reading for 1 s"):
             s.read()
     finally:
         s.close()
@@ -106,7 +119,7 @@ def test_a_run_record_takes_the_meter_as_the_total(meter_port):
     sampler._open()
     for power_mw in (1000.0, 1000.0, 3000.0, 3000.0, 3000.0):
         os.write(master, getcurrent_set(5.0, 10.0, power_mw / 5, power_mw).encode())
-        time.sleep(0.02)
+        wait_readable(meter)
         sampler.tick()
     meter.close()
     rec = sampler.result()
