@@ -39,6 +39,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "rpi": "edgebench.sensors.rpi:RpiSensor",
         "nvml": "edgebench.sensors.nvml:NvmlSensor",
         "nvidia_smi": "edgebench.sensors.nvidia_smi:NvidiaSmiSensor",
+        "serial_meter": "edgebench.sensors.serial_meter:SerialMeterSensor",
     },
     "edgebench.reporters": {
         "md": "edgebench.reporting.markdown:render_report",

@@ -12,8 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-COUNTER_TO_MJ = {"_uj": 1e-3, "_mj": 1.0}
-POWER_TO_MW = {"_mw": 1.0, "_uw": 1e-3}
+from edgebench.sensors.channels import ENERGY_TO_MJ, POWER_TO_MW
 
 
 @dataclass(frozen=True)
@@ -80,11 +79,13 @@ def window_power(
     start_ns: int,
     end_ns: int,
     wrap_at: Mapping[str, int | None] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> WindowPower:
-    """Average power and energy over a window from one or more channels of the same kind (summed).
-    Counter channels end in _uj/_mj, power channels in _mw/_uw."""
+    """Average power and energy over a window from one or more channels of the same kind (summed). `units` gives
+    each channel's declared unit: energy counters (uJ, mJ, J) or power (mW, uW, W)."""
     wrap_at = wrap_at or {}
-    counters = [c for c in channels if c[-3:] in COUNTER_TO_MJ]
+    units = units or {}
+    counters = [c for c in channels if units.get(c) in ENERGY_TO_MJ]
     if counters and len(counters) == len(channels):
         idx = in_window(t_ns, start_ns, end_ns)
         if len(idx) >= 2:
@@ -93,7 +94,7 @@ def window_power(
                 delta = counter_delta([series[c][k] for k in idx], wrap_at.get(c))
                 if delta is None:
                     break
-                total_mj += delta * COUNTER_TO_MJ[c[-3:]]
+                total_mj += delta * ENERGY_TO_MJ[units[c]]
             else:
                 dur = (t_ns[idx[-1]] - t_ns[idx[0]]) / 1e9
                 if dur > 0:
@@ -105,7 +106,7 @@ def window_power(
         summed.append(
             None
             if any(v is None for v in vals)
-            else math.fsum(float(v) * POWER_TO_MW.get(c[-3:], 1.0) for c, v in zip(channels, vals)
+            else math.fsum(float(v) * POWER_TO_MW.get(units.get(c, ""), 1.0) for c, v in zip(channels, vals)
                            if v is not None)
         )
     got = integrate_power_mj(t_ns, summed, start_ns, end_ns)

@@ -2,50 +2,40 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from edgebench.analysis.declared import RecordChannels
 from edgebench.analysis.energy import energy_per_inference_mj, in_window, window_power
 from edgebench.analysis.sustained import analyse_sustained, is_sustained
 from edgebench.analysis.throttling import assess
+from edgebench.sensors.channels import ENERGY_COUNTER, ENERGY_TO_MJ, POWER_TO_MW, POWER_TOTAL, TEMPERATURE
 from edgebench.sensors.readings import is_number
 
 KEYS = ("power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled")
-
-# Where a total comes from, best first: energy counters, then sampled total power.
-_COUNTER_PREFS = (
-    r"rapl\.psys_uj",
-    r"rapl\.package_\d+_uj",
-    r"nvml\.energy_mj",
-    r"hwmon\..*socket.*_uj",
-    r"hwmon\..*_uj",
-)
-_POWER_PREFS = (
-    r"jetson_power\.total_mw",
-    r"tegrastats\.total_mw",
-    r"rpi\.pmic_total_mw",
-    r"nvml\.power_mw",
-    r"nvidia_smi\.gpu0_power_mw",
-    r"hwmon\..*_mw",
-)
-
 
 def _has_values(values: Sequence[Any]) -> bool:
     return sum(v is not None for v in values) >= 2
 
 
-def pick_total_channels(channels: Mapping[str, Sequence[Any]], preferred: str | None = None) -> list[str]:
-    """The channel(s) that give total energy or power: `preferred` (the profile's) when it has readings, else
-    the best present (a pre-Volta GPU has no energy counter, a root-only RAPL counter reads None...).
-    RAPL packages are summed; other sources use one channel."""
+def pick_total_channels(channels: Mapping[str, Sequence[Any]], declared: RecordChannels,
+                        preferred: str | None = None) -> list[str]:
+    """The channel(s) that give total energy or power: `preferred` (the profile's) when it has readings and a
+    power or energy unit, else the best-ranked declared total that has readings (a pre-Volta GPU has no energy
+    counter, a root-only RAPL counter reads None...). Channels declared `summed` (RAPL packages) are summed with
+    the others of their rank and sensor; otherwise one channel."""
     if preferred is not None and preferred in channels and _has_values(channels[preferred]):
-        return [preferred]
-    for pattern in (*_COUNTER_PREFS, *_POWER_PREFS):
-        hits = [c for c in channels if re.fullmatch(pattern, c) and _has_values(channels[c])]
-        if hits:
-            return hits if pattern.startswith(r"rapl\.package") else hits[:1]
-    return []
+        declaration = declared.get(preferred)
+        if declaration is not None and (declaration.unit in POWER_TO_MW or declaration.unit in ENERGY_TO_MJ):
+            return [preferred]
+    totals = [e for e in declared.series(POWER_TOTAL, ENERGY_COUNTER) if e.channel.rank is not None
+              and e.key in channels and _has_values(channels[e.key])]
+    if not totals:
+        return []
+    best = min(totals, key=lambda e: e.channel.rank or 0)
+    if best.channel.summed:
+        return [e.key for e in totals if e.channel.rank == best.channel.rank and e.sensor == best.sensor]
+    return [best.key]
 
 
 def _mark(marks: Sequence[Sequence[Any]], name: str) -> int | None:
@@ -53,14 +43,6 @@ def _mark(marks: Sequence[Sequence[Any]], name: str) -> int | None:
         if event == name:
             return int(t)
     return None
-
-
-def _wrap_ranges(sensors: Mapping[str, Any]) -> dict[str, int | None]:
-    out: dict[str, int | None] = {}
-    for name, status in sensors.items():
-        for ch, rng in ((status.get("meta") or {}).get("max_energy_range_uj") or {}).items():
-            out[f"{name}.{ch}"] = rng
-    return out
 
 
 def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = None) -> dict[str, Any]:
@@ -96,17 +78,20 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
         "batch": batch,
     }
 
-    total = pick_total_channels(channels, total_power_channel)
+    declared = RecordChannels.from_record(channels, sensors)
+    total = pick_total_channels(channels, declared, total_power_channel)
     if total_power_channel is not None and total != [total_power_channel]:
         details["total_power_channel"] = (
             f"the profile's {total_power_channel} has no readings"
             + (f"; used {'+'.join(total)}" if total else ""))
     if total:
-        wraps = _wrap_ranges(sensors)
-        loop = window_power(t_ns, channels, total, loop_start, loop_end, wraps)
+        found = {c: declared.get(c) for c in total}
+        wraps = {c: d.wraps_at for c, d in found.items() if d is not None}
+        units = {c: d.unit for c, d in found.items() if d is not None}
+        loop = window_power(t_ns, channels, total, loop_start, loop_end, wraps, units)
         idle = None
         if idle_start is not None and idle_end is not None and idle_end > idle_start:
-            idle = window_power(t_ns, channels, total, idle_start, idle_end, wraps)
+            idle = window_power(t_ns, channels, total, idle_start, idle_end, wraps, units)
         idle_mw = idle.avg_mw if idle else None
         # one iteration of the loop runs `batch` inferences: energy per inference is per sample
         per_inference, active = energy_per_inference_mj(loop.avg_mw, idle_mw, loop_s, iterations * batch)
@@ -138,10 +123,9 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
 
     in_loop = in_window(t_ns, loop_start, loop_end)
     windowed = {ch: [vals[k] for k in in_loop] for ch, vals in channels.items()}
-    temps = [v for ch, vals in windowed.items() if ch.endswith("_c") for v in vals if is_number(v)]
+    temps = [v for e in declared.series(TEMPERATURE) for v in windowed.get(e.key, ()) if is_number(v)]
     out["temp_max_c"] = max(temps) if temps else None
-    sensors_meta = {n: (s.get("meta") or {}) for n, s in sensors.items()}
-    th = assess(windowed, sensors_meta, latency)
+    th = assess(windowed, declared, latency)
     out["throttled"] = th.throttled
     details["throttling"] = {
         "flags": list(th.flags),
@@ -153,7 +137,7 @@ def summarize_sensors(case: dict[str, Any], total_power_channel: str | None = No
     if latency and is_sustained(case):
         started = case.get("loop_started_ns")
         _add_sustained(details, analyse_sustained(
-            latency, case.get("loop_elapsed_ns"), batch, t_ns, channels, sensors_meta,
+            latency, case.get("loop_elapsed_ns"), batch, t_ns, channels, declared,
             int(started) if started is not None else marked_start, marked_end))
     out["details"] = details
     return out

@@ -29,15 +29,16 @@ from itertools import accumulate
 from statistics import median
 from typing import Any
 
+from edgebench.analysis.declared import RecordChannels
 from edgebench.analysis.energy import in_window
-from edgebench.analysis.throttling import DRIFT_LIMIT, trip_limits
-from edgebench.sensors.readings import SLOWDOWN_REASONS, is_number
+from edgebench.analysis.throttling import DRIFT_LIMIT
+from edgebench.sensors.channels import BITMASK, COUNTER, LEVEL, STICKY, THROTTLE_FLAG, TRIP_POINT, Channel
+from edgebench.sensors.readings import is_number
 
 MIN_WINDOW = 5
 WINDOWS_PER_LOOP = 20
 #: a throttle signal counts only when it lasts this many window lengths (or until the loop ends)
 SUSTAIN_WINDOWS = 3
-_SIGNAL_PREFIXES = ("rpi.", "nvml.clock_event_reasons", "intel_throttle.")
 
 
 def is_sustained(case: Mapping[str, Any]) -> bool:
@@ -106,7 +107,7 @@ def sustained_ratio(latency_ns: Sequence[int]) -> float | None:
 def sensor_onset(
     t_ns: Sequence[int],
     series: Mapping[str, Sequence[Any]],
-    sensors_meta: Mapping[str, Mapping[str, Any]],
+    declared: RecordChannels,
     loop_start_ns: int,
     loop_end_ns: int | None = None,
 ) -> tuple[float, str] | None:
@@ -117,13 +118,17 @@ def sensor_onset(
         return None
     end_ns = loop_end_ns if loop_end_ns is not None else t_ns[idx[-1]]
     span_ns = (end_ns - loop_start_ns) * SUSTAIN_WINDOWS / WINDOWS_PER_LOOP
-    trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
-    limits = {f"thermal.{ch}": limit for ch, limit in trip_limits(trips).items()}
+    limits: dict[str, float] = {}  # temperature channel -> its lowest trip point
+    for e in declared.constants(TRIP_POINT):
+        key = f"{e.sensor}.{e.channel.of}"
+        limits[key] = min(float(e.channel.value or 0.0), limits.get(key, float("inf")))
+    flags = {e.key: e.channel for e in declared.series(THROTTLE_FLAG)}
     # only these channels can give a signal: picked once, not tested again at every sample
-    watched = [(ch, values) for ch, values in series.items() if ch.startswith(_SIGNAL_PREFIXES) or ch in limits]
+    watched = [(ch, values) for ch, values in series.items() if ch in flags or ch in limits]
     best: tuple[float, str] | None = None
     for ch, values in watched:
-        signals = _signal_series(ch, [values[k] if k < len(values) else None for k in idx], limits.get(ch))
+        signals = _signal_series(ch, [values[k] if k < len(values) else None for k in idx], flags.get(ch),
+                                 limits.get(ch))
         found = _lasting(idx, t_ns, signals, span_ns)
         if found is not None:
             onset_s = (t_ns[idx[found]] - loop_start_ns) / 1e9
@@ -132,7 +137,7 @@ def sensor_onset(
     return best
 
 
-def _signal_series(ch: str, values: Sequence[Any], trip_c: float | None) -> list[str | None]:
+def _signal_series(ch: str, values: Sequence[Any], flag: Channel | None, trip_c: float | None) -> list[str | None]:
     """Per in-loop sample: the signal's description when the channel shows throttling there, else None.
     Missing readings (None) read as "no signal". Cumulative signals stay on from their first event."""
     out: list[str | None] = []
@@ -140,17 +145,18 @@ def _signal_series(ch: str, values: Sequence[Any], trip_c: float | None) -> list
     fired: str | None = None
     for v in values:
         signal = None
-        if ch.startswith("rpi.") and ch.endswith("_now"):
+        how = flag.signal if flag is not None else None
+        if how == LEVEL:
             signal = ch if v is True else None
-        elif ch.startswith("rpi.") and ch.endswith("_occurred"):
+        elif how == STICKY:
             if base is None and v is not None:
                 base = v
             elif fired is None and v is True and base is False:
                 fired = ch
             signal = fired
-        elif ch == "nvml.clock_event_reasons":
-            signal = f"{ch} 0x{int(v):x}" if is_number(v) and int(v) & SLOWDOWN_REASONS else None
-        elif ch.startswith("intel_throttle.") and ch.endswith("_count"):
+        elif how == BITMASK and flag is not None:
+            signal = f"{ch} 0x{int(v):x}" if is_number(v) and int(v) & flag.slowdown_mask else None
+        elif how == COUNTER:
             if base is None and is_number(v):
                 base = v
             elif fired is None and is_number(v) and v > base:
@@ -183,7 +189,7 @@ def analyse_sustained(
     batch: int = 1,
     t_ns: Sequence[int] | None = None,
     series: Mapping[str, Sequence[Any]] | None = None,
-    sensors_meta: Mapping[str, Mapping[str, Any]] | None = None,
+    declared: RecordChannels | None = None,
     loop_start_ns: int | None = None,
     loop_end_ns: int | None = None,
 ) -> dict[str, Any]:
@@ -192,7 +198,8 @@ def analyse_sustained(
     lat = latency_onset(latency_ns, elapsed_ns)
     sen = None
     if t_ns and series and loop_start_ns is not None:
-        sen = sensor_onset(t_ns, series, sensors_meta or {}, loop_start_ns, loop_end_ns)
+        sen = sensor_onset(t_ns, series, declared or RecordChannels.from_record(series), loop_start_ns,
+                           loop_end_ns)
     ratio = sustained_ratio(latency_ns)
     tenth = n // 10
     ips = None

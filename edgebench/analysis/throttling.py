@@ -1,26 +1,36 @@
 """Was the device throttled during a window? Pure functions over sensor series.
 
-Signals: explicit flags (Pi get_throttled, NVML clock-event reasons, Intel thermal_throttle counter deltas),
-temperature against thermal trip points, clocks below their maximum while loaded, and latency drift
+Signals, as the sensors declared their channels (edgebench.sensors.channels): throttle flags (on while set, sticky
+since boot, a counter's increase, a bitmask's slowdown bits: Pi get_throttled, NVML clock-event reasons, Intel
+thermal_throttle counts), temperatures against their trip points, clocks below their maximum while loaded, and
+latency drift
 (median of the last tenth of the loop over the median of the first tenth). Clocks below max are normal on an
 idle or lightly loaded CPU, so they count as throttling only together with a drift above DRIFT_LIMIT.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from edgebench.sensors.readings import SLOWDOWN_REASONS, THROTTLE_BITS, decode_clock_event_reasons
+from edgebench.analysis.declared import RecordChannels
+from edgebench.sensors.channels import (
+    BITMASK,
+    CLOCK,
+    CLOCK_MAX,
+    COUNTER,
+    LEVEL,
+    SLOWDOWN,
+    STICKY,
+    THROTTLE_FLAG,
+    TRIP_POINT,
+    Channel,
+)
 
 DRIFT_LIMIT = 1.10
 CLOCK_TOLERANCE = 0.95
-PI_NOW = tuple(name for name in THROTTLE_BITS.values() if name.endswith("_now"))
-PI_OCCURRED = tuple(name for name in THROTTLE_BITS.values() if name.endswith("_occurred"))
-TRIP_KINDS = ("passive", "hot", "critical")
 
 
 @dataclass(frozen=True)
@@ -48,29 +58,34 @@ def counter_increase(values: Sequence[int | None]) -> int | None:
     return present[-1] - present[0] if len(present) >= 2 else None
 
 
-def pi_flags(series: Mapping[str, Sequence[bool | None]]) -> tuple[list[str], list[str]]:
-    """(flags during the window, notes): a `*_now` bit set at any sample, or a sticky `*_occurred` bit that
-    went from clear to set. Sticky bits already set at the start only earn a note (since boot)."""
+def level_and_sticky_flags(sensor: str, series: Mapping[str, Sequence[bool | None]],
+                           signals: Mapping[str, str | None]) -> tuple[list[str], list[str]]:
+    """(flags during the window, notes) of a sensor's boolean flags: a LEVEL flag set at any sample, or a STICKY
+    flag that went from clear to set. Sticky flags already set at the start only earn a note (since boot)."""
     flags, notes = [], []
-    for name in PI_NOW:
-        if any(v for v in series.get(name, ())):
-            flags.append(f"rpi {name}")
-    for name in PI_OCCURRED:
-        vals = [v for v in series.get(name, ()) if v is not None]
+    for name, vals in series.items():
+        if signals.get(name) == LEVEL and any(v for v in vals):
+            flags.append(f"{sensor} {name}")
+    for name, all_vals in series.items():
+        if signals.get(name) != STICKY:
+            continue
+        vals = [v for v in all_vals if v is not None]
         if vals and not vals[0] and any(vals):
-            flags.append(f"rpi {name} (during the case)")
+            flags.append(f"{sensor} {name} (during the case)")
         elif vals and vals[0]:
-            notes.append(f"rpi {name} (since boot)")
+            notes.append(f"{sensor} {name} (since boot)")
     return flags, notes
 
 
-def nvml_flags(masks: Sequence[int | None]) -> tuple[list[str], list[str]]:
+def bitmask_flags(sensor: str, channel: Channel, masks: Sequence[int | None]) -> tuple[list[str], list[str]]:
+    """A flag per slowdown bit set at any sample (NVML's clock-event reasons); a note per other bit set that the
+    declaration explains (sw_power_cap: normal at full load)."""
     seen = 0
     for m in masks:
         seen |= m or 0
-    flags = [f"nvml {name}" for name in decode_clock_event_reasons(seen & SLOWDOWN_REASONS)]
-    power_capped = "sw_power_cap" in decode_clock_event_reasons(seen)
-    notes = ["nvml sw_power_cap (normal at full load)"] if power_capped else []
+    flags = [f"{sensor} {name}" for bit, name, meaning in channel.bits if seen & bit and meaning == SLOWDOWN]
+    notes = [f"{sensor} {name} ({meaning})" for bit, name, meaning in channel.bits
+             if seen & bit and meaning and meaning != SLOWDOWN]
     return flags, notes
 
 
@@ -84,108 +99,68 @@ def below_max_fraction(cur: Sequence[float | None], max_: Sequence[float | None]
     return sum(pairs) / len(pairs) if pairs else None
 
 
-def trip_limits(trips: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, float]:
-    """Channel -> its lowest passive/hot/critical trip point; channels with none of those are left out. A trip
-    at or below 0 C is a disabled one (x86_pkg_temp's unset thresholds read 0), not a trip: records stored
-    before the sensor dropped them still hold them."""
-    out = {}
-    for ch, points in trips.items():
-        limits = [float(t) for t, kind in points if kind in TRIP_KINDS and float(t) > 0]
-        if limits:
-            out[ch] = min(limits)
-    return out
-
-
-def trip_crossings(
-    temps: Mapping[str, Sequence[float | None]], trips: Mapping[str, Sequence[Sequence[Any]]]
-) -> list[str]:
-    """Channels whose max temperature reached their lowest passive/hot/critical trip point."""
+def trip_crossings(temps: Mapping[str, Sequence[float | None]], limits: Mapping[str, float]) -> list[str]:
+    """Channels whose max temperature reached their lowest trip point (`limits`: channel -> that trip, C)."""
     out = []
-    for ch, limit in trip_limits(trips).items():
+    for ch, limit in limits.items():
         vals = [v for v in temps.get(ch, ()) if v is not None]
         if vals and max(vals) >= limit:
             out.append(f"{ch} {max(vals):g} C >= trip {limit:g} C")
     return out
 
 
-def assess(
-    series: Mapping[str, Sequence[Any]],
-    sensors_meta: Mapping[str, Mapping[str, Any]],
-    latency_ns: Sequence[int],
-) -> Throttling:
-    """`series`: "<sensor>.<channel>" -> values within the loop window. `sensors_meta`: sensor -> meta()."""
+def assess(series: Mapping[str, Sequence[Any]], declared: RecordChannels, latency_ns: Sequence[int]) -> Throttling:
+    """`series`: "<sensor>.<channel>" -> values within the loop window; `declared`: what the channels mean."""
     flags: list[str] = []
     notes: list[str] = []
     signals: list[str] = []
     details: dict[str, Any] = {}
 
-    pi = {
-        k.split(".", 1)[1]: v
-        for k, v in series.items()
-        if k.startswith("rpi.") and k.endswith(("_now", "_occurred"))
-    }
-    if any(v is not None for vals in pi.values() for v in vals):
-        signals.append("rpi get_throttled")
-        f, n = pi_flags(pi)
-        flags += f
-        notes += n
-
-    masks = series.get("nvml.clock_event_reasons", ())
-    if any(m is not None for m in masks):
-        signals.append("nvml clock-event reasons")
-        f, n = nvml_flags(masks)
-        flags += f
-        notes += n
-
-    for ch, vals in series.items():
-        if ch.startswith("intel_throttle.") and ch.endswith("_count"):
-            inc = counter_increase(vals)
+    flagged = [e for e in declared.series(THROTTLE_FLAG) if e.key in series]
+    by_sensor: dict[str, dict[str, Sequence[Any]]] = {}  # level and sticky flags, judged per sensor
+    for e in flagged:
+        if e.channel.signal in (LEVEL, STICKY):
+            by_sensor.setdefault(e.sensor, {})[e.channel.name] = series[e.key]
+    for sensor, named in by_sensor.items():
+        if any(v is not None for vals in named.values() for v in vals):
+            signals.append(f"{sensor} throttle flags")
+            kinds = {n: declared.get(f"{sensor}.{n}") for n in named}
+            f, n = level_and_sticky_flags(sensor, named, {k: c.signal for k, c in kinds.items() if c})
+            flags += f
+            notes += n
+    for e in flagged:
+        vals = series[e.key]
+        if e.channel.signal == BITMASK and any(m is not None for m in vals):
+            signals.append(e.key)
+            f, n = bitmask_flags(e.sensor, e.channel, vals)
+            flags += f
+            notes += n
+    for e in flagged:
+        if e.channel.signal == COUNTER:
+            inc = counter_increase(series[e.key])
             if inc is not None:
-                signals.append(ch)
-                details[ch.split(".", 1)[1] + "_delta"] = inc
+                signals.append(e.key)
+                details[e.channel.name + "_delta"] = inc
                 if inc > 0:
-                    flags.append(f"intel {ch.split('.', 1)[1]} +{inc}")
+                    flags.append(f"{e.sensor} {e.channel.name} +{inc}")
 
-    trips = (sensors_meta.get("thermal") or {}).get("trip_points_c") or {}
-    if trip_limits(trips):
-        temps = {ch: series.get(f"thermal.{ch}", ()) for ch in trip_limits(trips)}
+    trip_sensors: dict[str, dict[str, float]] = {}
+    for e in declared.constants(TRIP_POINT):
+        if e.channel.of is not None:
+            limits = trip_sensors.setdefault(e.sensor, {})
+            limits[e.channel.of] = min(float(e.channel.value or 0.0), limits.get(e.channel.of, float("inf")))
+    for sensor, limits in trip_sensors.items():
+        temps = {c: series.get(f"{sensor}.{c}", ()) for c in limits}
         if any(v is not None for vals in temps.values() for v in vals):
-            signals.append("thermal trip points")
-            flags += [f"thermal {c}" for c in trip_crossings(temps, trips)]
+            signals.append(f"{sensor} trip points")
+            flags += [f"{sensor} {c}" for c in trip_crossings(temps, limits)]
 
     clock_low: list[str] = []
-    cpu_cur = sorted(k for k in series if re.fullmatch(r"cpufreq\.cpu\d+_cur_khz", k))
-    if cpu_cur:
-        fastest = [
-            max((series[k][i] for k in cpu_cur if series[k][i] is not None), default=None)
-            for i in range(len(series[cpu_cur[0]]))
-        ]
-        cpuinfo = [
-            v for v in ((sensors_meta.get("cpufreq") or {}).get("cpuinfo_max_khz") or {}).values() if v
-        ]
-        hw_max = max(cpuinfo) if cpuinfo else None
-        if hw_max:
-            frac = below_max_fraction(fastest, hw_max)
-        else:  # no hardware maximum: the per-sample maximum of the cores' scaling_max
-            max_series = [series.get(k.replace("_cur_", "_max_")) for k in cpu_cur]
-            top = [max((m[i] for m in max_series if m and m[i]), default=None) for i in range(len(fastest))]
-            frac = below_max_fraction(fastest, top)
-        if frac is not None:
-            signals.append("cpufreq")
-            details["cpu_below_max_fraction"] = frac
-            if frac > 0.5:
-                clock_low.append("cpu clock below max")
-    for cur_ch, max_src in (("jetson_gpu.gpu_cur_mhz", "jetson_gpu.gpu_max_mhz"), ("nvml.sm_mhz", None)):
-        cur = series.get(cur_ch)
-        if not cur:
-            continue
-        mx: Any = series.get(max_src) if max_src else (sensors_meta.get("nvml") or {}).get("sm_max_mhz")
-        frac = below_max_fraction(cur, mx) if mx else None
-        if frac is not None:
-            signals.append(cur_ch)
-            details[cur_ch.replace(".", "_") + "_below_max_fraction"] = frac
-            if frac > 0.5:
-                clock_low.append(f"{cur_ch} below max")
+    for label, signal, detail, frac in clock_fractions(series, declared):
+        signals.append(signal)
+        details[detail] = frac
+        if frac > 0.5:
+            clock_low.append(label)
 
     drift = latency_drift(latency_ns)
     if clock_low:
@@ -195,3 +170,37 @@ def assess(
             notes += clock_low
     throttled = (len(flags) > 0) if signals else None
     return Throttling(throttled, tuple(flags), tuple(notes), drift, tuple(signals), details)
+
+
+def clock_fractions(series: Mapping[str, Sequence[Any]], declared: RecordChannels) -> list[tuple[str, str, str, float]]:
+    """(label when low, signal, details key, fraction of samples below max) of every clock with a known maximum.
+    A group's clocks (a CPU's cores) are judged by the fastest of them against the highest hardware maximum,
+    else against the per-sample highest of their maxima; a lone clock against its own."""
+    groups: dict[tuple[str, str, bool], list[str]] = {}  # (sensor, group or channel key, grouped) -> clocks
+    for e in declared.series(CLOCK):
+        if e.key in series:
+            groups.setdefault((e.sensor, e.channel.group or e.key, bool(e.channel.group)), []).append(e.channel.name)
+    out = []
+    # groups first (a CPU's cores), then lone clocks
+    for (sensor, group, grouped), names in sorted(groups.items(), key=lambda kv: not kv[0][2]):
+        length = len(series[f"{sensor}.{names[0]}"])
+        fastest = [max((series[f"{sensor}.{n}"][i] for n in names if series[f"{sensor}.{n}"][i] is not None),
+                       default=None) for i in range(length)]
+        limits = [lim for n in names for lim in declared.limits_of(CLOCK_MAX, sensor, n)]
+        hardware = [lim.channel.value for lim in limits if lim.channel.value]
+        maxima = [series[lim.key] for lim in limits if lim.channel.value is None and lim.key in series]
+        mx: Any
+        if hardware:
+            mx = max(hardware)
+        elif maxima:
+            mx = [max((m[i] for m in maxima if m[i]), default=None) for i in range(length)]
+        else:
+            continue
+        frac = below_max_fraction(fastest, mx)
+        if frac is None:
+            continue
+        if grouped:
+            out.append((f"{group} clock below max", sensor, f"{group}_below_max_fraction", frac))
+        else:
+            out.append((f"{group} below max", group, group.replace(".", "_") + "_below_max_fraction", frac))
+    return out

@@ -19,6 +19,8 @@ from edgebench.errors import ConfigError
 
 T = TypeVar("T")
 _MISSING = object()
+#: the default that makes a key required
+MISSING = _MISSING
 
 #: any duration or timeout, in seconds (one day)
 MAX_SECONDS = 86_400.0

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from edgebench import plugins
-from edgebench.config.fields import MAX_SECONDS, Table, check_name, load_toml
+from edgebench.config.fields import MAX_SECONDS, MISSING, Table, check_name, load_toml
 from edgebench.config.locate import locate
 from edgebench.errors import ConfigError
 
@@ -91,6 +91,12 @@ class SensorsConfig:
             if not isinstance(sensor_options, dict):
                 raise ConfigError(table.source, f"{table.key('options')}.{sensor}",
                                   f"expected a table of the {sensor} sensor's options, got {sensor_options!r}")
+            if sensor not in known:
+                raise ConfigError(table.source, f"{table.key('options')}.{sensor}",
+                                  f"options of an unknown sensor {sensor!r} (known: {', '.join(known)})")
+        for sensor in dict.fromkeys([*(e.split(".", 1)[0] for e in expected), *options]):
+            check_sensor_options(Table(options.get(sensor, {}), table.source, f"{table.key('options')}.{sensor}"),
+                                 sensor)
         config = cls(
             expected=tuple(expected),
             period_ms=table.integer("period_ms", 100, 1, MAX_PERIOD_MS),
@@ -101,6 +107,35 @@ class SensorsConfig:
         )
         table.done()
         return config
+
+
+def check_sensor_options(table: Table, sensor: str) -> None:
+    """The options of one sensor against the schema it declares (its class's OPTIONS): unknown key, wrong type,
+    out of bounds or a required one missing is one line naming the file and key. A sensor whose module cannot be
+    imported here is not checked: the run says why it is unavailable."""
+    from edgebench.sensors.options import option_table
+
+    try:
+        schema = option_table(plugins.load("edgebench.sensors", sensor).OPTIONS)
+    except Exception:  # noqa: BLE001 - a plugin that does not load is reported when sampling, per case
+        return
+    for option in schema.values():
+        default = MISSING if option.required else None
+        if option.type == "int":
+            table.integer(option.name, default, _bound(option.minimum), _bound(option.maximum))
+        elif option.type == "number":
+            table.number(option.name, default, option.minimum, option.maximum)
+        elif option.type == "bool":
+            table.get(option.name, bool, default)
+        elif option.type == "strings":
+            table.strings(option.name, default)
+        else:
+            table.string(option.name, default, choices=option.choices or None)
+    table.done()
+
+
+def _bound(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)

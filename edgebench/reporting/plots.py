@@ -13,8 +13,20 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
+from edgebench.analysis.declared import RecordChannels
 from edgebench.optional import require
-from edgebench.sensors.readings import SLOWDOWN_REASONS
+from edgebench.sensors.channels import (
+    BITMASK,
+    CLOCK,
+    CLOCK_TO_MHZ,
+    COUNTER,
+    ENERGY_COUNTER,
+    LEVEL,
+    POWER_TOTAL,
+    RAIL,
+    TEMPERATURE,
+    THROTTLE_FLAG,
+)
 
 #: what needs matplotlib, in the one line that says it is missing
 PLOTS = "plotting"
@@ -191,45 +203,88 @@ def server_curves(curves: Sequence[Any]) -> str | None:
         return to_svg(fig)
 
 
-def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
+                    declared: RecordChannels) -> dict[str, list[Any]]:
+    """Power in W of every declared power channel, and of every energy counter (from its deltas); the channels
+    that can stand for the total first, at most 6."""
     out: dict[str, list[Any]] = {}
-    for name, values in channels.items():
-        if name.endswith("_mw"):
-            out[name] = [None if v is None else v / 1000.0 for v in values]
-        elif name.endswith("_uw"):
-            out[name] = [None if v is None else v / 1e6 for v in values]
-        elif name.endswith(("_uj", "_mj")) and sum(v is not None for v in values) > 1:
-            scale = 1e-6 if name.endswith("_uj") else 1e-3
+    totals: set[str] = set()
+    for e in declared.series(POWER_TOTAL, RAIL, ENERGY_COUNTER):
+        values, unit = channels.get(e.key), e.channel.unit
+        if values is None:
+            continue
+        if unit in _PER_W:
+            label = e.key
+            out[label] = [None if v is None else v / _PER_W[unit] for v in values]
+        elif unit in _J_SCALE and sum(v is not None for v in values) > 1:
+            scale = _J_SCALE[unit]
             series: list[Any] = [None]
             for k in range(1, len(values)):
                 a, b = values[k - 1], values[k]
                 dt = (t_ns[k] - t_ns[k - 1]) / 1e9
                 series.append(None if a is None or b is None or b < a or dt <= 0 else (b - a) * scale / dt)
-            out[name.rsplit("_", 1)[0] + " (from counter)"] = series
-    ranked = sorted(out, key=lambda n: (0 if "total" in n or "psys" in n or "package" in n else 1, n))
+            label = e.key.rsplit("_", 1)[0] + " (from counter)"
+            out[label] = series
+        else:
+            continue
+        if e.channel.rank is not None:
+            totals.add(label)
+    ranked = sorted(out, key=lambda n: (0 if n in totals else 1, n))
     return {n: out[n] for n in ranked[:6]}
 
 
-def _throttle_spans(t_s: Sequence[float], channels: Mapping[str, Sequence[Any]]) -> list[tuple[float, float, str]]:
-    """Time spans where a throttle flag was set: Pi *_now bits, NVML slowdown reasons, Intel counter steps."""
+#: power units -> per W, energy units -> to J
+_PER_W = {"mW": 1000.0, "uW": 1e6, "W": 1.0}
+_J_SCALE = {"uJ": 1e-6, "mJ": 1e-3, "J": 1.0}
+
+
+def _throttle_spans(t_s: Sequence[float], channels: Mapping[str, Sequence[Any]],
+                    declared: RecordChannels) -> list[tuple[float, float, str]]:
+    """Time spans where a throttle flag was set: flags on while set, a bitmask's slowdown bits, a counter's steps."""
     flagged: list[tuple[int, str]] = []
-    for name, values in channels.items():
-        short = name.split(".", 1)[-1]
+    for e in declared.series(THROTTLE_FLAG):
+        values, short, how = channels.get(e.key) or (), e.channel.name, e.channel.signal
         for k, v in enumerate(values):
             if v is None:
                 continue
-            if name.startswith("rpi.") and short.endswith("_now") and v:
+            if how == LEVEL and v:
                 flagged.append((k, short))
-            elif name == "nvml.clock_event_reasons" and int(v) & SLOWDOWN_REASONS:
-                flagged.append((k, "nvml slowdown"))
-            elif name.startswith("intel_throttle.") and short.endswith("_count") and k and \
-                    values[k - 1] is not None and v > values[k - 1]:
+            elif how == BITMASK and int(v) & e.channel.slowdown_mask:
+                flagged.append((k, f"{e.sensor} slowdown"))
+            elif how == COUNTER and k and values[k - 1] is not None and v > values[k - 1]:
                 flagged.append((k, short))
     spans = []
     for k, why in flagged:
         end = t_s[k + 1] if k + 1 < len(t_s) else t_s[k]
         spans.append((t_s[k - 1] if k else t_s[k], end, why))
     return spans
+
+
+def _clock_series_mhz(channels: Mapping[str, Sequence[Any]], declared: RecordChannels,
+                      length: int) -> dict[str, list[Any]]:
+    """Clocks in MHz: a group's (a CPU's cores) as its fastest member, first; then each other clock."""
+    groups: dict[str, list[tuple[str, float]]] = {}
+    lone: dict[str, list[Any]] = {}
+    for e in declared.series(CLOCK):
+        if e.key not in channels or e.channel.unit not in CLOCK_TO_MHZ:
+            continue
+        if e.channel.group:
+            groups.setdefault(e.channel.group, []).append((e.key, _PER_MHZ[e.channel.unit]))
+        else:
+            per = _PER_MHZ[e.channel.unit]
+            lone[e.key] = list(channels[e.key]) if per == 1.0 else [None if v is None else v / per
+                                                                    for v in channels[e.key]]
+    clocks: dict[str, list[Any]] = {}
+    for group, members in groups.items():
+        fastest = [max((channels[n][k] for n, _ in members if channels[n][k] is not None), default=None)
+                   for k in range(length)]
+        per = members[0][1]
+        clocks[f"{group} fastest core"] = [None if v is None else v / per for v in fastest]
+    return {**clocks, **lone}
+
+
+#: clock units -> per MHz
+_PER_MHZ = {"MHz": 1.0, "kHz": 1000.0, "Hz": 1e6}
 
 
 def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
@@ -241,17 +296,10 @@ def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
         return None
     t0 = t_ns[0]
     t_s = [(t - t0) / 1e9 for t in t_ns]
-    power = _power_series_w(t_ns, channels)
-    temps = {n: v for n, v in channels.items() if n.endswith("_c")}
-    clocks: dict[str, list[Any]] = {}
-    cpu = [n for n in channels if re.fullmatch(r"cpufreq\.cpu\d+_cur_khz", n)]
-    if cpu:
-        clocks["cpu fastest core"] = [
-            max((channels[n][k] for n in cpu if channels[n][k] is not None), default=None) for k in range(len(t_ns))]
-        clocks["cpu fastest core"] = [None if v is None else v / 1000.0 for v in clocks["cpu fastest core"]]
-    for n, v in channels.items():
-        if n.endswith("_mhz") and "max" not in n:
-            clocks[n] = list(v)
+    declared = RecordChannels.from_record(channels, sensors.get("sensors"))
+    power = _power_series_w(t_ns, channels, declared)
+    temps = {e.key: channels[e.key] for e in declared.series(TEMPERATURE) if e.key in channels}
+    clocks = _clock_series_mhz(channels, declared, len(t_ns))
     panels = [(label, unit, data) for label, unit, data in (
         ("power", "W", power), ("temperature", "°C", dict(list(temps.items())[:6])),
         ("clocks", "MHz", dict(list(clocks.items())[:6]))) if data]
@@ -260,7 +308,7 @@ def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
     marks = sensors.get("marks") or []
     phase = {e: (t - t0) / 1e9 for e, t in marks if e in PHASE_MARKS}
     events = [(e, (t - t0) / 1e9) for e, t in marks if e not in PHASE_MARKS]
-    spans = _throttle_spans(t_s, channels)
+    spans = _throttle_spans(t_s, channels, declared)
     with _figure(8.0, 1.0 + 2.0 * len(panels)) as fig:
         axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
         for ax, (label, unit, data) in zip(axes, panels):

@@ -14,7 +14,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Dict, Optional, Protocol, Union
+from typing import Any, Dict, Optional, Protocol, Tuple, Union
+
+from edgebench.sensors.channels import Channel
+from edgebench.sensors.options import Option
 
 # spelled with typing's names: evaluated at import, and the device agent runs on Python 3.8
 Value = Optional[Union[float, int, str, bool]]
@@ -274,12 +277,17 @@ class Sensor:
     """One source of readings. Subclasses set `name` and implement `available()` and `read()`.
 
     `available()` returns None when the sensor can run, else the reason. `read()` returns one sample:
-    channel name (with a unit suffix) -> value; a missing reading is None. `meta()` returns constant
-    facts for the analysis (trip points, max clocks, counter ranges, which rail is the total).
+    channel name (with a unit suffix) -> value; a missing reading is None. `channels()` declares what each
+    channel means (its kind and unit: edgebench.sensors.channels), which is all the analysis knows of it;
+    `meta()` returns other constant facts for the record (zones, paths, which rail is the total). The sampler
+    stores the declarations under the meta's "channels" key.
+    `OPTIONS` lists the options a profile may give it (``[sensors.options.NAME]``), checked when the profile
+    loads; every sensor also takes ``root`` (its own filesystem root).
     """
 
     name: str = ""
     streaming: bool = False
+    OPTIONS: Tuple[Option, ...] = ()
 
     def __init__(
         self,
@@ -299,6 +307,11 @@ class Sensor:
 
     def read(self) -> Reading:
         raise NotImplementedError
+
+    def channels(self) -> list[Channel]:
+        """What each channel means. Called after reads (a tool's channels are known once it printed), possibly
+        from another thread than read(): return a snapshot."""
+        return []
 
     def meta(self) -> dict[str, Any]:
         return {}

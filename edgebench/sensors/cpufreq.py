@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor
+from edgebench.sensors.channels import CLOCK, CLOCK_MAX, INFO, Channel
 
 CPUS_GLOB = "/sys/devices/system/cpu/cpu[0-9]*/cpufreq"
 
@@ -45,6 +46,19 @@ class CpufreqSensor(Sensor):
             out[f"cpu{n}_cur_khz"] = self.root.read_int(f"{d}/scaling_cur_freq")
             out[f"cpu{n}_min_khz"] = self.root.read_int(f"{d}/scaling_min_freq")
             out[f"cpu{n}_max_khz"] = self.root.read_int(f"{d}/scaling_max_freq")
+        return out
+
+    def channels(self) -> list[Channel]:
+        """Each core's clock (judged with the other cores, by the fastest), its scaling maximum (a series) and
+        its hardware maximum (cpuinfo_max_freq, a constant, preferred when known)."""
+        out = []
+        for n, d in self._cpus():
+            cur = f"cpu{n}_cur_khz"
+            out += [Channel(cur, CLOCK, "kHz", group="cpu"), Channel(f"cpu{n}_min_khz", INFO, "kHz"),
+                    Channel(f"cpu{n}_max_khz", CLOCK_MAX, "kHz", of=cur)]
+            hw_max = self.root.read_int(f"{d}/cpuinfo_max_freq")
+            if hw_max:
+                out.append(Channel(f"cpu{n}_cpuinfo_max_khz", CLOCK_MAX, "kHz", of=cur, value=hw_max))
         return out
 
     def meta(self) -> dict[str, Any]:

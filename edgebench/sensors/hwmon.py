@@ -23,6 +23,17 @@ from collections import Counter
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor, channel_slug
+from edgebench.sensors.channels import (
+    ENERGY_COUNTER,
+    POWER_TOTAL,
+    RAIL,
+    RANK_CHIP_ENERGY,
+    RANK_CHIP_POWER,
+    RANK_SOCKET_ENERGY,
+    TEMPERATURE,
+    Channel,
+)
+from edgebench.sensors.options import Option
 
 HWMON_GLOB = "/sys/class/hwmon/hwmon*"
 NOT_CONNECTED = "NC"
@@ -47,6 +58,7 @@ def hwmon_value(kind: str, raw: int | None) -> float | int | None:
 
 class HwmonSensor(Sensor):
     name = "hwmon"
+    OPTIONS = (Option("chips", "strings", "chip names to read (default: every chip)"),)
 
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
@@ -103,6 +115,22 @@ class HwmonSensor(Sensor):
 
     def read(self) -> Reading:
         return {ch: hwmon_value(kind, self.root.read_int(f)) for ch, (kind, f) in self._discover().items()}
+
+    def channels(self) -> list[Channel]:
+        """Power and energy inputs can stand for the total when nothing better is sampled (an amd_energy socket
+        counter first); voltages and currents are rails; temperatures are temperatures."""
+        out = []
+        for ch, (kind, _) in self._discover().items():
+            if kind == "power":
+                out.append(Channel(ch, POWER_TOTAL, "mW", rank=RANK_CHIP_POWER))
+            elif kind == "energy":
+                rank = RANK_SOCKET_ENERGY if "socket" in ch else RANK_CHIP_ENERGY  # amd_energy's Esocket<N>
+                out.append(Channel(ch, ENERGY_COUNTER, "uJ", rank=rank))
+            elif kind == "temp":
+                out.append(Channel(ch, TEMPERATURE, "C"))
+            else:
+                out.append(Channel(ch, RAIL, {"in": "mV", "curr": "mA", "shunt": "uV"}[kind]))
+        return out
 
     def meta(self) -> dict[str, Any]:
         return {"inputs": {ch: f for ch, (_, f) in self._discover().items()}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from edgebench.sensors.base import Reading, Sensor
+from edgebench.sensors.channels import COUNTER, INFO, THROTTLE_FLAG, Channel
 
 CPUS_GLOB = "/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle"
 
@@ -44,6 +45,16 @@ class IntelThrottleSensor(Sensor):
         if not packages:
             return f"missing file: {CPUS_GLOB} (not an x86 CPU with therm_throt)"
         return None
+
+    def channels(self) -> list[Channel]:
+        packages, _ = self._layout()
+        out = []
+        for pkg, d in packages.items():
+            out.append(Channel(f"package{pkg}_throttle_count", THROTTLE_FLAG, "count", signal=COUNTER))
+            if self.root.exists(f"{d}/package_throttle_total_time_ms"):
+                out.append(Channel(f"package{pkg}_throttle_total_time_ms", INFO, "ms"))
+        out.append(Channel("core_throttle_count", THROTTLE_FLAG, "count", signal=COUNTER))
+        return out
 
     def read(self) -> Reading:
         packages, cores = self._layout()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor
+from edgebench.sensors.channels import CLOCK, CLOCK_MAX, INFO, UTILISATION, Channel
 from edgebench.sensors.nvpmodel import parse_nvpmodel_q
 
 LOAD_FILES = ("/sys/devices/gpu.0/load", "/sys/devices/platform/gpu.0/load")
@@ -70,6 +71,16 @@ class JetsonGpuSensor(Sensor):
             out["gpu_max_mhz"] = hz_to_mhz(self.root.read_int(f"{node}/max_freq"))
         if self.runner.which("nvpmodel"):
             out["power_mode"] = self.power_mode()["name"]
+        return out
+
+    def channels(self) -> list[Channel]:
+        out = []
+        if self._load_file() is not None:
+            out.append(Channel("gpu_load_pct", UTILISATION, "%"))
+        if self._devfreq() is not None:
+            out += [Channel("gpu_cur_mhz", CLOCK, "MHz"), Channel("gpu_max_mhz", CLOCK_MAX, "MHz", of="gpu_cur_mhz")]
+        if self.runner.which("nvpmodel"):
+            out.append(Channel("power_mode", INFO, ""))
         return out
 
     def power_mode(self) -> dict[str, Any]:

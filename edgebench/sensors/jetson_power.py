@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor, SysRoot, channel_slug
+from edgebench.sensors.channels import POWER_TOTAL, RAIL, RANK_BOARD_POWER, Channel
+from edgebench.sensors.options import Option
 from edgebench.sensors.rails import NOT_CONNECTED, board_total
 
 IIO_GLOBS = ("/sys/bus/i2c/drivers/ina3221x/*/iio:device*", "/sys/bus/i2c/drivers/ina3221x/*/iio_device")
@@ -77,6 +79,8 @@ def rail_power_mw(layout: str, power_raw: int | None, mv: int | None, ma: int | 
 
 class JetsonPowerSensor(Sensor):
     name = "jetson_power"
+    OPTIONS = (Option("total_rail", "str", 'the rail that is the board total, or "sum" (default: the module '
+                                           "input rail, else the sum of rails)"),)
 
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
@@ -114,6 +118,14 @@ class JetsonPowerSensor(Sensor):
         self._total_source, self._warning = total.source, total.warning
         out["total_mw"] = total.mw
         return out
+
+    def channels(self) -> list[Channel]:
+        out = []
+        for r in self.rails():
+            slug = channel_slug(r.name)
+            out += [Channel(f"{slug}_mw", RAIL, "mW"), Channel(f"{slug}_mv", RAIL, "mV"),
+                    Channel(f"{slug}_ma", RAIL, "mA")]
+        return [*out, Channel("total_mw", POWER_TOTAL, "mW", rank=RANK_BOARD_POWER)]
 
     def meta(self) -> dict[str, Any]:
         if self._total_source is None:

@@ -8,20 +8,29 @@ import re
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor
+from edgebench.sensors.channels import (
+    CLOCK,
+    MEMORY,
+    POWER_TOTAL,
+    RANK_GPU_POWER_TOOL,
+    TEMPERATURE,
+    UTILISATION,
+    Channel,
+)
 
 QUERY = "index,power.draw,temperature.gpu,clocks.current.sm,clocks.current.memory,utilization.gpu,memory.used"
 _HEADER_FIELD = re.compile(r"^[a-z][a-z_.]*(?: \[[^\]]+\])?$")
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)(?: (?:W|MHz|%|MiB|C))?$")
-# field -> (channel suffix, scale to the channel unit)
+# field -> (channel suffix, scale to the channel unit, kind, unit)
 FIELDS = {
-    "power.draw": ("power_mw", 1000.0),
-    "temperature.gpu": ("temp_c", 1.0),
-    "clocks.current.sm": ("sm_mhz", 1.0),
-    "clocks.current.memory": ("mem_mhz", 1.0),
-    "utilization.gpu": ("util_pct", 1.0),
-    "utilization.memory": ("mem_util_pct", 1.0),
-    "memory.used": ("mem_used_bytes", 1024.0 * 1024.0),
-    "memory.free": ("mem_free_bytes", 1024.0 * 1024.0),
+    "power.draw": ("power_mw", 1000.0, POWER_TOTAL, "mW"),
+    "temperature.gpu": ("temp_c", 1.0, TEMPERATURE, "C"),
+    "clocks.current.sm": ("sm_mhz", 1.0, CLOCK, "MHz"),
+    "clocks.current.memory": ("mem_mhz", 1.0, CLOCK, "MHz"),
+    "utilization.gpu": ("util_pct", 1.0, UTILISATION, "%"),
+    "utilization.memory": ("mem_util_pct", 1.0, UTILISATION, "%"),
+    "memory.used": ("mem_used_bytes", 1024.0 * 1024.0, MEMORY, "bytes"),
+    "memory.free": ("mem_free_bytes", 1024.0 * 1024.0, MEMORY, "bytes"),
 }
 
 
@@ -50,16 +59,20 @@ def parse_nvidia_smi_csv(text: str, header: list[str] | None = None) -> list[dic
     return rows
 
 
-def smi_channels(rows: list[dict[str, Any]]) -> Reading:
-    """Channels `gpu<index>_<field>`, the last row per GPU winning."""
+def smi_channels(rows: list[dict[str, Any]], declared: dict[str, Channel] | None = None) -> Reading:
+    """Channels `gpu<index>_<field>`, the last row per GPU winning; `declared` gets what each one means (the
+    first GPU's power can stand for the total)."""
     out: Reading = {}
     for pos, row in enumerate(rows):
         idx = row.get("index")
         gpu = f"gpu{int(idx)}" if isinstance(idx, float) else f"gpu{pos}"
-        for field, (suffix, scale) in FIELDS.items():
+        for field, (suffix, scale, kind, unit) in FIELDS.items():
             if field in row:
                 v = row[field]
                 out[f"{gpu}_{suffix}"] = v * scale if isinstance(v, float) else None
+                if declared is not None:
+                    rank = RANK_GPU_POWER_TOOL if kind == POWER_TOTAL and gpu == "gpu0" else None
+                    declared[f"{gpu}_{suffix}"] = Channel(f"{gpu}_{suffix}", kind, unit, rank=rank)
     return out
 
 
@@ -69,9 +82,19 @@ class NvidiaSmiSensor(Sensor):
     def available(self) -> str | None:
         return None if self.runner.which("nvidia-smi") else "command not found: nvidia-smi"
 
+    def __init__(self, root=None, runner=None, options=None) -> None:
+        super().__init__(root, runner, options)
+        self._declared: dict[str, Channel] = {}
+
     def read(self) -> Reading:
         text = self.runner.run(["nvidia-smi", f"--query-gpu={QUERY}", "--format=csv,nounits"])
-        return smi_channels(parse_nvidia_smi_csv(text))
+        declared = dict(self._declared)
+        out = smi_channels(parse_nvidia_smi_csv(text), declared)
+        self._declared = declared  # replaced whole: channels() may read it from another thread
+        return out
+
+    def channels(self) -> list[Channel]:
+        return list(self._declared.values())
 
     def meta(self) -> dict[str, Any]:
         return {"query": QUERY}

@@ -9,11 +9,38 @@ import importlib
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor
-from edgebench.sensors.readings import CLOCK_EVENT_REASONS, THERMAL_REASONS
+from edgebench.sensors.channels import (
+    BITMASK,
+    CLOCK,
+    CLOCK_MAX,
+    ENERGY_COUNTER,
+    INFO,
+    POWER_TOTAL,
+    RANK_GPU_ENERGY,
+    RANK_GPU_POWER,
+    TEMPERATURE,
+    THROTTLE_FLAG,
+    UTILISATION,
+    Channel,
+)
+from edgebench.sensors.options import Option
+from edgebench.sensors.readings import CLOCK_EVENT_BITS, CLOCK_EVENT_REASONS, THERMAL_REASONS
+
+CHANNELS = (
+    Channel("power_mw", POWER_TOTAL, "mW", rank=RANK_GPU_POWER),
+    Channel("energy_mj", ENERGY_COUNTER, "mJ", rank=RANK_GPU_ENERGY),  # since the driver loaded
+    Channel("sm_mhz", CLOCK, "MHz"),
+    Channel("mem_mhz", CLOCK, "MHz"),
+    Channel("temp_c", TEMPERATURE, "C"),
+    Channel("util_pct", UTILISATION, "%"),
+    Channel("clock_event_reasons", THROTTLE_FLAG, "bitmask", signal=BITMASK, bits=CLOCK_EVENT_BITS),
+    Channel("thermal_slowdown", INFO, "bool"),  # the thermal bits of clock_event_reasons, for people
+)
 
 
 class NvmlSensor(Sensor):
     name = "nvml"
+    OPTIONS = (Option("index", "int", "the GPU's index (default 0)", minimum=0, maximum=255),)
 
     def __init__(self, root=None, runner=None, options=None, nvml_module: Any = None) -> None:
         super().__init__(root, runner, options)
@@ -71,6 +98,14 @@ class NvmlSensor(Sensor):
             "clock_event_reasons": reasons,
             "thermal_slowdown": None if reasons is None else bool(reasons & THERMAL_REASONS),
         }
+
+    def channels(self) -> list[Channel]:
+        out = list(CHANNELS)
+        if self._initialised:
+            sm_max = self._q("nvmlDeviceGetMaxClockInfo", self._nvml.NVML_CLOCK_SM)
+            if sm_max:
+                out.append(Channel("sm_max_mhz", CLOCK_MAX, "MHz", of="sm_mhz", value=sm_max))
+        return out
 
     def meta(self) -> dict[str, Any]:
         if not self._initialised:

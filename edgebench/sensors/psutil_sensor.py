@@ -9,10 +9,22 @@ import os
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor
+from edgebench.sensors.channels import MEMORY, UTILISATION, Channel
+from edgebench.sensors.options import Option
+
+CHANNELS = (
+    Channel("proc_rss_bytes", MEMORY, "bytes"),
+    Channel("proc_cpu_pct", UTILISATION, "%"),
+    Channel("cpu_pct", UTILISATION, "%"),
+    Channel("mem_used_bytes", MEMORY, "bytes"),
+    Channel("mem_available_bytes", MEMORY, "bytes"),
+    Channel("mem_total_bytes", MEMORY, "bytes"),
+)
 
 
 class PsutilSensor(Sensor):
     name = "psutil"
+    OPTIONS = (Option("pid", "int", "the process to watch (default: the worker)", minimum=1),)
 
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
@@ -60,6 +72,9 @@ class PsutilSensor(Sensor):
             "mem_available_bytes": mem.available,
             "mem_total_bytes": mem.total,
         }
+
+    def channels(self) -> list[Channel]:
+        return list(CHANNELS)
 
     def meta(self) -> dict[str, Any]:
         return {"pid": self._proc.pid if self._proc is not None else None, "cpu_count": os.cpu_count()}

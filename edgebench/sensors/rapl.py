@@ -8,9 +8,11 @@ CVE-2020-8694 `energy_uj` is root-only on most kernels: that is reported as unav
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from edgebench.sensors.base import Reading, RootOnlyError, Sensor, channel_slug
+from edgebench.sensors.channels import ENERGY_COUNTER, RANK_PACKAGE_ENERGY, RANK_PLATFORM_ENERGY, Channel
 
 ZONE_GLOBS = (
     "/sys/class/powercap/*rapl*:*",
@@ -25,6 +27,7 @@ class RaplSensor(Sensor):
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
         self._zones: dict[str, str] | None = None  # channel -> zone dir
+        self._ranks: dict[str, int] = {}  # channel -> RANK_* of the zones that stand for a total
 
     def _discover(self) -> dict[str, str]:
         if self._zones is not None:
@@ -34,6 +37,7 @@ class RaplSensor(Sensor):
             for zdir in self.root.glob(pattern):
                 by_id.setdefault(os.path.basename(zdir), zdir)
         zones: dict[str, str] = {}
+        self._ranks = {}
         for zone_id in sorted(by_id):
             zdir = by_id[zone_id]
             name = self.root.read_str(f"{zdir}/name") or zone_id
@@ -41,6 +45,10 @@ class RaplSensor(Sensor):
             if parent_id.count(":") >= 1 and parent_id in by_id:  # a subzone: prefix its package
                 parent = self.root.read_str(f"{by_id[parent_id]}/name") or parent_id
                 name = f"{parent}_{name}"
+            elif channel_slug(name) == "psys":  # the platform's counter
+                self._ranks[f"{channel_slug(name)}_uj"] = RANK_PLATFORM_ENERGY
+            elif re.fullmatch(r"package_\d+", channel_slug(name)):  # a CPU package's (package-0, package-1)
+                self._ranks[f"{channel_slug(name)}_uj"] = RANK_PACKAGE_ENERGY
             zones[f"{channel_slug(name)}_uj"] = zdir
         self._zones = zones
         return zones
@@ -64,6 +72,16 @@ class RaplSensor(Sensor):
                 out[ch] = int(self.root.read_text(f"{zdir}/energy_uj").strip())
             except (RootOnlyError, OSError, ValueError):
                 out[ch] = None
+        return out
+
+    def channels(self) -> list[Channel]:
+        """Every zone is an energy counter in uJ wrapping at its max_energy_range_uj; psys is the platform's total,
+        the packages' counters together (summed) the CPUs'; subzones (core, uncore, dram) are parts."""
+        out = []
+        for ch, z in self._discover().items():
+            rank = self._ranks.get(ch)
+            out.append(Channel(ch, ENERGY_COUNTER, "uJ", rank=rank, summed=rank == RANK_PACKAGE_ENERGY,
+                               wraps_at=self.root.read_int(f"{z}/max_energy_range_uj")))
         return out
 
     def meta(self) -> dict[str, Any]:

@@ -28,13 +28,19 @@ CLOCK_EVENT_REASONS = {
 }
 THERMAL_REASONS = 0x20 | 0x40
 SLOWDOWN_REASONS = 0x8 | 0x20 | 0x40 | 0x80
+#: the reasons as a bitmask channel declares them (edgebench.sensors.channels): (bit, name, meaning)
+CLOCK_EVENT_BITS = tuple(
+    (bit, name, "slowdown" if bit & SLOWDOWN_REASONS else "normal at full load" if bit == 0x4 else "")
+    for bit, name in CLOCK_EVENT_REASONS.items()
+)
 
 
 def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
     return tuple(name for bit, name in CLOCK_EVENT_REASONS.items() if mask & bit)
 
 
-# Official bit table (raspberrypi/documentation, get_throttled).
+# Official bit table (raspberrypi/documentation, get_throttled): bits 0-3 now, 16-19 sticky since boot.
+STICKY_BITS = 16
 THROTTLE_BITS = {
     0: "under_voltage_now",
     1: "arm_freq_capped_now",

@@ -9,7 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor, channel_slug
-from edgebench.sensors.readings import THROTTLE_BITS
+from edgebench.sensors.channels import (
+    CLOCK,
+    INFO,
+    LEVEL,
+    POWER_TOTAL,
+    RAIL,
+    RANK_PMIC_POWER,
+    STICKY,
+    TEMPERATURE,
+    THROTTLE_FLAG,
+    Channel,
+)
+from edgebench.sensors.options import Option
+from edgebench.sensors.readings import STICKY_BITS, THROTTLE_BITS
 
 _TEMP = re.compile(r"^temp=(-?\d+(?:\.\d+)?)'?C", re.M)
 _CLOCK = re.compile(r"^frequency\((\d+)\)=(\d+)", re.M)
@@ -81,10 +94,24 @@ class RpiSensor(Sensor):
     """options: pmic (True/False; default: probe once)."""
 
     name = "rpi"
+    OPTIONS = (Option("pmic", "bool", "read the Pi 5 PMIC rails (default: probe once)"),)
 
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
         self._pmic: bool | None = self.options.get("pmic")
+        self._rails: tuple[str, ...] = ()  # PMIC rails seen
+
+    def channels(self) -> list[Channel]:
+        """get_throttled's `*_now` bits are on while it throttles, its `*_occurred` bits are sticky since boot."""
+        out = [Channel("soc_c", TEMPERATURE, "C"), Channel("arm_mhz", CLOCK, "MHz"),
+               Channel("throttled_raw", INFO, "bitmask")]
+        out += [Channel(flag, THROTTLE_FLAG, "bool", signal=STICKY if bit >= STICKY_BITS else LEVEL)
+                for bit, flag in THROTTLE_BITS.items()]
+        for slug in self._rails:
+            out += [Channel(f"{slug}_mv", RAIL, "mV"), Channel(f"{slug}_mw", RAIL, "mW")]
+        if self._rails:
+            out.append(Channel("pmic_total_mw", POWER_TOTAL, "mW", rank=RANK_PMIC_POWER))
+        return out
 
     def available(self) -> str | None:
         return None if self.runner.which("vcgencmd") else "command not found: vcgencmd"
@@ -117,6 +144,7 @@ class RpiSensor(Sensor):
                     total += rail.power_w * 1000.0
             if rails:
                 out["pmic_total_mw"] = total
+                self._rails = tuple(dict.fromkeys([*self._rails, *(channel_slug(n) for n in rails)]))
         return out
 
     def meta(self) -> dict[str, Any]:

@@ -71,6 +71,16 @@ class Sampler:
         if not self._ticked.is_set():  # latest() waits for the first sample only; never cleared
             self._ticked.set()
 
+    def declared(self, kind: str) -> list[str]:
+        """The channels ("<sensor>.<channel>") of the live sensors declared of `kind`, as now known."""
+        out = []
+        for s in self._live:
+            try:
+                out += [f"{s.name}.{c.name}" for c in s.channels() if c.kind == kind and c.value is None]
+            except Exception:  # noqa: BLE001 - a sensor that cannot say contributes nothing
+                continue
+        return out
+
     def live_sensors(self) -> list[Sensor]:
         """The sensors that opened and are being sampled."""
         return list(self._live)
@@ -131,10 +141,17 @@ class Sampler:
         channels = {n: [row.get(n) for row in self._rows] for n in names}
         status = dict(self._status)
         for s in self.sensors:
+            available = status.get(s.name, {}).get("available")
             try:
-                meta = s.meta() if status.get(s.name, {}).get("available") else {}
+                meta = s.meta() if available else {}
             except Exception as exc:  # noqa: BLE001
                 meta = {"error": f"{type(exc).__name__}: {exc}"}
+            if available:  # what each channel means travels with the samples (edgebench.sensors.channels)
+                try:
+                    meta["channels"] = [c.to_json() for c in s.channels()]
+                except Exception as exc:  # noqa: BLE001
+                    meta["channels"] = []
+                    self._record_error(s.name, self.clock_ns(), exc)
             status.setdefault(s.name, {"available": False, "reason": "not opened"})["meta"] = meta
         dropped = {
             n: c - MAX_ERRORS_PER_SENSOR for n, c in self._error_counts.items() if c > MAX_ERRORS_PER_SENSOR

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot
+from edgebench.sensors.channels import TEMPERATURE
 from edgebench.sensors.cooldown import wait_for_cooldown
 from edgebench.sensors.readings import is_number
 from edgebench.sensors.registry import UnknownSensorError, load_sensor
@@ -50,8 +51,8 @@ class CaseSampling:
     def cooldown(self, rule: dict[str, Any]) -> dict[str, Any] | None:
         """Wait, before the case, until the device is cool or stable (the profile's [cooldown] rule).
 
-        The temperature is ``rule["channel"]`` (``"thermal.cpu_c"``) when given, else the hottest ``*_c``
-        channel of the sensors sampling this case, read from the sampler's latest sample (the sampler is
+        The temperature is ``rule["channel"]`` (``"thermal.cpu_c"``) when given, else the hottest channel
+        declared a temperature by the sensors sampling this case, read from the sampler's latest sample (the sampler is
         already running). Returns what happened, for the record.
         """
         if rule.get("max_temp_c") is None and rule.get("stable_delta_c") is None:
@@ -64,7 +65,7 @@ class CaseSampling:
             if channel:
                 values: list[Any] = [row.get(channel)]
             else:
-                values = [v for key, v in row.items() if key.endswith("_c")]
+                values = [row.get(key) for key in self.sampler.declared(TEMPERATURE)]
             temps = [float(v) for v in values if is_number(v)]
             return max(temps) if temps else None
 
@@ -80,22 +81,22 @@ class CaseSampling:
                     "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
                     "timeout_s": rule.get("timeout_s"), "channel": channel, "waited_s": 0.0, "polls": 0,
                     "outcome": "unknown_channel" if live else "sensor_unavailable",
-                    "known_channels": sorted(k for k in first if k.endswith("_c")),
+                    "known_channels": sorted(k for k in self.sampler.declared(TEMPERATURE) if k in first),
                 }
                 return self.cooldown_record
         else:
             running = self.sampler.live_sensors()
             silent = [s.name for s in running if not any(k.startswith(s.name + ".") for k in first)]
-            if not any(k.endswith("_c") for k in first) and not silent:
+            if not any(k in first for k in self.sampler.declared(TEMPERATURE)) and not silent:
                 self.mark("cooldown_end")
                 names = ", ".join(s.name for s in running) or "none"
                 self.cooldown_record = {
                     "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
                     "timeout_s": rule.get("timeout_s"), "channel": None, "waited_s": 0.0, "polls": 1,
                     "outcome": "no_temperature", "start_temp_c": None, "end_temp_c": None,
-                    "note": f"no temperature to wait on: none of the sampled sensors ({names}) has a *_c "
-                            f"channel; add `thermal` to the profile's [sensors] or name [cooldown] channel. "
-                            f"The case ran without cooling down",
+                    "note": f"no temperature to wait on: none of the sampled sensors ({names}) has a "
+                            f"temperature channel; add `thermal` to the profile's [sensors] or name [cooldown] "
+                            f"channel. The case ran without cooling down",
                 }
                 return self.cooldown_record
         # a stream that has not printed yet may still bring a temperature: two polls' grace, not the timeout

@@ -15,6 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgebench.sensors.base import LineStream, Reading, Sensor, channel_slug
+from edgebench.sensors.channels import (
+    CLOCK,
+    INFO,
+    MEMORY,
+    POWER_TOTAL,
+    RAIL,
+    RANK_BOARD_POWER_TOOL,
+    TEMPERATURE,
+    UTILISATION,
+    Channel,
+)
+from edgebench.sensors.options import Option
 from edgebench.sensors.rails import NOT_CONNECTED, board_total
 
 MIB = 1024 * 1024
@@ -198,37 +210,48 @@ def parse_tegrastats_line(line: str) -> TegraStats:
     return TegraStats(unparsed=tuple(unparsed), **out)
 
 
-def tegrastats_channels(stats: TegraStats, total_rail: str | None = None) -> tuple[Reading, str]:
-    """Channels of one parsed line, and where the board total came from."""
+def tegrastats_channels(stats: TegraStats, total_rail: str | None = None,
+                        declared: dict[str, Channel] | None = None) -> tuple[Reading, str]:
+    """Channels of one parsed line, and where the board total came from; `declared` gets what each one means."""
     ch: Reading = {}
+    kinds: dict[str, tuple[str, str]] = {}
+
+    def put(name: str, value: Any, kind: str, unit: str) -> None:
+        ch[name] = value
+        kinds[name] = (kind, unit)
+
     if stats.ram_used_mb is not None:
-        ch["ram_used_bytes"] = stats.ram_used_mb * MIB
-        ch["ram_total_bytes"] = stats.ram_total_mb * MIB if stats.ram_total_mb is not None else None
+        put("ram_used_bytes", stats.ram_used_mb * MIB, MEMORY, "bytes")
+        put("ram_total_bytes", stats.ram_total_mb * MIB if stats.ram_total_mb is not None else None, MEMORY, "bytes")
     if stats.swap_used_mb is not None:
-        ch["swap_used_bytes"] = stats.swap_used_mb * MIB
+        put("swap_used_bytes", stats.swap_used_mb * MIB, MEMORY, "bytes")
     for k, core in enumerate(stats.cpus):
-        ch[f"cpu{k}_online"] = core.online
-        ch[f"cpu{k}_load_pct"] = core.load_pct
-        ch[f"cpu{k}_mhz"] = core.freq_mhz
+        put(f"cpu{k}_online", core.online, INFO, "bool")
+        put(f"cpu{k}_load_pct", core.load_pct, UTILISATION, "%")
+        put(f"cpu{k}_mhz", core.freq_mhz, CLOCK, "MHz")
     for name, eng in stats.gpus.items():
         m = _GPU.match(name)
         prefix = f"gpu{m.group(1)}" if m else channel_slug(name)
-        ch[f"{prefix}_load_pct"] = eng.load_pct
-        ch[f"{prefix}_mhz"] = eng.freq_mhz
+        put(f"{prefix}_load_pct", eng.load_pct, UTILISATION, "%")
+        put(f"{prefix}_mhz", eng.freq_mhz, CLOCK, "MHz")
     if stats.emc is not None:
-        ch["emc_load_pct"] = stats.emc.load_pct
-        ch["emc_mhz"] = stats.emc.freq_mhz
+        put("emc_load_pct", stats.emc.load_pct, UTILISATION, "%")
+        put("emc_mhz", stats.emc.freq_mhz, CLOCK, "MHz")
     for name, eng in stats.engines.items():
-        ch[f"{channel_slug(name)}_mhz"] = eng.freq_mhz
+        put(f"{channel_slug(name)}_mhz", eng.freq_mhz, CLOCK, "MHz")
     for name, temp in stats.temps_c.items():
         if name.upper() not in PLACEHOLDER_TEMPS:
-            ch[f"{channel_slug(name)}_c"] = temp
+            put(f"{channel_slug(name)}_c", temp, TEMPERATURE, "C")
     rails_mw = {name: float(r.cur_mw) for name, r in stats.rails.items()}
     for name, mw in rails_mw.items():
-        ch[f"{channel_slug(name)}_mw"] = mw
+        put(f"{channel_slug(name)}_mw", mw, RAIL, "mW")
     total = board_total(rails_mw, total_rail)
     if rails_mw:
         ch["total_mw"] = total.mw
+    if declared is not None:
+        declared.update((name, Channel(name, kind, unit)) for name, (kind, unit) in kinds.items())
+        if rails_mw:
+            declared["total_mw"] = Channel("total_mw", POWER_TOTAL, "mW", rank=RANK_BOARD_POWER_TOOL)
     return ch, total.source
 
 
@@ -244,10 +267,16 @@ class TegrastatsSensor(Sensor):
 
     name = "tegrastats"
     streaming = True
+    OPTIONS = (
+        Option("interval_ms", "int", "tegrastats --interval (default: the sampling period)", minimum=1,
+               maximum=60_000),
+        Option("total_rail", "str", 'the rail that is the board total, or "sum"'),
+    )
 
     def __init__(self, root=None, runner=None, options=None) -> None:
         super().__init__(root, runner, options)
         self._latest: Reading = {}
+        self._declared: dict[str, Channel] = {}
         self._total_source: str | None = None
         self._lock = threading.Lock()
         self._stream: LineStream | None = None
@@ -271,11 +300,12 @@ class TegrastatsSensor(Sensor):
             for line in self._stream:
                 if not line.strip():
                     continue
+                declared = dict(self._declared)
                 channels, source = tegrastats_channels(
-                    parse_tegrastats_line(line), self.options.get("total_rail")
+                    parse_tegrastats_line(line), self.options.get("total_rail"), declared
                 )
                 with self._lock:
-                    self._latest, self._total_source = channels, source
+                    self._latest, self._total_source, self._declared = channels, source, declared
                     self.lines_seen += 1
         except Exception as exc:  # noqa: BLE001 - surfaced through read()
             self.error = f"tegrastats stream failed after {self.lines_seen} line(s): {exc}"
@@ -290,6 +320,10 @@ class TegrastatsSensor(Sensor):
             raise RuntimeError(self.error)
         with self._lock:
             return dict(self._latest)
+
+    def channels(self) -> list[Channel]:
+        with self._lock:
+            return list(self._declared.values())
 
     def meta(self) -> dict[str, Any]:
         return {"total_source": self._total_source, "period_ms": int(self.options.get("interval_ms", 1000))}

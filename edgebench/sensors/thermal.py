@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.sensors.base import Reading, Sensor, channel_slug
+from edgebench.sensors.channels import TEMPERATURE, TRIP_POINT, Channel
 
 ZONES_GLOB = "/sys/class/thermal/thermal_zone*"
 PLACEHOLDER_ZONES = ("PMIC-Die",)
+#: trip point types at which a zone throttles the device (an "active" trip starts a fan)
+THROTTLE_TRIPS = ("passive", "hot", "critical")
 _SUFFIXES = ("-thermal", "-therm", "_tegra")
 
 
@@ -88,6 +91,13 @@ class ThermalSensor(Sensor):
                 if temp is not None and temp > 0 and kind is not None:
                     points.append(TripPoint(temp, kind))
             out[ch] = points
+        return out
+
+    def channels(self) -> list[Channel]:
+        out = [Channel(ch, TEMPERATURE, "C") for ch in self._discover()]
+        for ch, points in self.trips().items():
+            out += [Channel(f"{ch[:-2]}_trip{k}_c", TRIP_POINT, "C", of=ch, value=p.temp_c)
+                    for k, p in enumerate(points) if p.kind in THROTTLE_TRIPS]
         return out
 
     def meta(self) -> dict[str, Any]:

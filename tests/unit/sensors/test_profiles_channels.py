@@ -15,6 +15,7 @@ import pytest
 
 from edgebench.config.profile import DeviceProfile, load_profile
 from edgebench.sensors.base import ReplayRunner, SysRoot
+from edgebench.sensors.nvml import CHANNELS as NVML_CHANNELS
 from edgebench.sensors.registry import load_sensor, sensor_class
 from tests.fixtures.sensors.sysfs_trees import (
     build_intel_rapl,
@@ -195,8 +196,11 @@ def test_a_profile_total_without_readings_falls_back_and_says_so():
     from edgebench.analysis.sensor_summary import pick_total_channels, summarize_sensors
 
     chans = {"nvml.energy_mj": [None, None, None], "nvml.power_mw": [1000.0, 3000.0, 3000.0]}
-    assert pick_total_channels(chans, "nvml.energy_mj") == ["nvml.power_mw"]  # a pre-Volta GPU
-    assert pick_total_channels({**chans, "nvml.energy_mj": [1, 2]}, "nvml.energy_mj") == ["nvml.energy_mj"]
+    from edgebench.analysis.declared import RecordChannels
+
+    nvml = RecordChannels.from_record(chans, {"nvml": {"meta": {"channels": [c.to_json() for c in NVML_CHANNELS]}}})
+    assert pick_total_channels(chans, nvml, "nvml.energy_mj") == ["nvml.power_mw"]  # a pre-Volta GPU
+    assert pick_total_channels({**chans, "nvml.energy_mj": [1, 2]}, nvml, "nvml.energy_mj") == ["nvml.energy_mj"]
     ms = 1_000_000
     case = {"latency_ns": [ms] * 10, "iterations": 10,
             "sensors": {"t_ns": [0, 100 * ms, 200 * ms], "channels": chans, "sensors": {},

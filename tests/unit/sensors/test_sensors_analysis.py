@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import pytest
 
+from edgebench.analysis.declared import RecordChannels
 from edgebench.analysis.energy import counter_delta, energy_per_inference_mj, integrate_power_mj, window_power
 from edgebench.analysis.sensor_summary import KEYS, pick_total_channels, summarize_sensors
 from edgebench.analysis.throttling import (
     assess,
     below_max_fraction,
+    bitmask_flags,
     latency_drift,
-    nvml_flags,
-    pi_flags,
+    level_and_sticky_flags,
     trip_crossings,
 )
+from edgebench.sensors.channels import LEVEL, STICKY
+from edgebench.sensors.nvml import CHANNELS as NVML_CHANNELS
+
+
+def inferred(series, sensors=None):
+    """Declarations of a record written before sensors declared them: inferred from the names."""
+    return RecordChannels.from_record(series, sensors)
 
 S = 1_000_000_000
 W = 262143328850  # RAPL max_energy_range_uj
@@ -38,9 +46,10 @@ def test_trapezoid_with_interpolated_edges():
 def test_window_power_rapl_counter_across_a_wrap():
     t = [0, S, 2 * S, 3 * S]
     series = {"rapl.package_0_uj": [W - 499_999, 1_500_000, 3_500_000, 5_500_000]}
-    wp = window_power(t, series, ["rapl.package_0_uj"], 0, 3 * S, {"rapl.package_0_uj": W})
+    uj = {"rapl.package_0_uj": "uJ"}
+    wp = window_power(t, series, ["rapl.package_0_uj"], 0, 3 * S, {"rapl.package_0_uj": W}, uj)
     assert (wp.energy_mj, wp.avg_mw, wp.method) == (6000.0, 2000.0, "counter delta")
-    no_wrap = window_power(t, series, ["rapl.package_0_uj"], 0, 3 * S)
+    no_wrap = window_power(t, series, ["rapl.package_0_uj"], 0, 3 * S, units=uj)
     assert no_wrap.avg_mw is None
 
 
@@ -56,34 +65,39 @@ def test_latency_drift():
 
 
 def test_explicit_flags():
-    flags, notes = pi_flags(
+    flags, notes = level_and_sticky_flags(
+        "rpi",
         {
             "throttled_now": [False, True, False],
             "throttled_occurred": [False, False, True],
             "under_voltage_occurred": [True, True],
-        }
+        },
+        {"throttled_now": LEVEL, "throttled_occurred": STICKY, "under_voltage_occurred": STICKY},
     )
     assert flags == ["rpi throttled_now", "rpi throttled_occurred (during the case)"]
     assert notes == ["rpi under_voltage_occurred (since boot)"]
-    assert nvml_flags([0x1, 0x4, 0x24, None]) == (
+    reasons = next(c for c in NVML_CHANNELS if c.name == "clock_event_reasons")
+    assert bitmask_flags("nvml", reasons, [0x1, 0x4, 0x24, None]) == (
         ["nvml sw_thermal_slowdown"],
         ["nvml sw_power_cap (normal at full load)"],
     )
     assert below_max_fraction([1000, 1479, 1479, 900], 1479) == 0.5
-    assert trip_crossings({"cpu_c": [60.0, 71.5]}, {"cpu_c": [[70.0, "passive"], [90.0, "critical"]]}) == [
-        "cpu_c 71.5 C >= trip 70 C"
-    ]
+    assert trip_crossings({"cpu_c": [60.0, 71.5]}, {"cpu_c": 70.0}) == ["cpu_c 71.5 C >= trip 70 C"]
 
 
 def test_assess_signals_and_none_when_no_sensor_can_say():
-    assert assess({"psutil.cpu_pct": [50.0]}, {}, [1] * 100).throttled is None
-    intel = assess({"intel_throttle.core_throttle_count": [5, 5, 7]}, {}, [])
-    assert intel.throttled is True and intel.flags == ("intel core_throttle_count +2",)
-    calm = assess({"intel_throttle.core_throttle_count": [5, 5]}, {}, [])
+    cpu = {"psutil.cpu_pct": [50.0]}
+    assert assess(cpu, inferred(cpu), [1] * 100).throttled is None
+    counts = {"intel_throttle.core_throttle_count": [5, 5, 7]}
+    intel = assess(counts, inferred(counts), [])
+    assert intel.throttled is True and intel.flags == ("intel_throttle core_throttle_count +2",)
+    still = {"intel_throttle.core_throttle_count": [5, 5]}
+    calm = assess(still, inferred(still), [])
     assert calm.throttled is False
     slow_clock = {"cpufreq.cpu0_cur_khz": [600000, 600000], "cpufreq.cpu0_max_khz": [1479000, 1479000]}
-    assert assess(slow_clock, {}, [1000] * 100).throttled is False  # low clock alone: idle is normal
-    drifting = assess(slow_clock, {}, [1000] * 10 + [1100] * 80 + [1200] * 10)
+    clocks = inferred(slow_clock)
+    assert assess(slow_clock, clocks, [1000] * 100).throttled is False  # low clock alone: idle is normal
+    drifting = assess(slow_clock, clocks, [1000] * 10 + [1100] * 80 + [1200] * 10)
     assert drifting.throttled is True and drifting.flags == ("cpu clock below max with latency drift 1.200",)
 
 
@@ -173,7 +187,8 @@ def test_summary_without_sensors_is_all_none():
     root_only = case_with_sensors()
     root_only["sensors"]["channels"] = {"rapl.package_0_uj": [None] * 13}
     assert summarize_sensors(root_only)["energy_per_inference_mj"] is None
-    assert pick_total_channels({"rapl.package_0_uj": [None, None]}) == []
+    silent = {"rapl.package_0_uj": [None, None]}
+    assert pick_total_channels(silent, inferred(silent)) == []
 
 
 def test_summary_without_marks_uses_the_whole_series_and_latency_sum():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from edgebench.sensors.base import Sensor
+from edgebench.sensors.channels import TEMPERATURE, Channel
 from edgebench.sensors.cooldown import wait_for_cooldown
 from edgebench.sensors.sampler import Sampler
 from edgebench.sensors.sampling import CaseSampling, start_case_sampling
@@ -36,6 +37,9 @@ class Temps(Sensor):
     def read(self):
         self.reads += 1
         return {"cpu_c": self.values.pop(0) if len(self.values) > 1 else self.values[0], "gpu_c": 30.0}
+
+    def channels(self):
+        return [Channel("cpu_c", TEMPERATURE, "C"), Channel("gpu_c", TEMPERATURE, "C")]
 
 
 def test_cooldown_reads_the_latest_sample_and_only_the_sampler_reads_sensors():

@@ -151,6 +151,7 @@ def test_registry_builtins_and_entry_points(monkeypatch, tmp_path):
         "rpi",
         "nvml",
         "nvidia_smi",
+        "serial_meter",
     ]
     root, runner = SysRoot(tmp_path), ReplayRunner({})
     for name in names:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from edgebench.analysis.declared import RecordChannels
 from edgebench.analysis.sensor_summary import summarize_sensors
 from edgebench.analysis.sustained import (
     analyse_sustained,
@@ -54,6 +55,11 @@ def test_sustained_ratio_by_hand():
     assert out["time_to_throttle_s"] == pytest.approx(0.060) and out["time_to_throttle_source"] == "latency"
 
 
+def old(series, meta):
+    """The declarations of a record from before sensors declared them: inferred from names and meta."""
+    return RecordChannels.from_record(series, {name: {"meta": m} for name, m in meta.items()})
+
+
 T = [k * 100 * MS for k in range(6)]  # samples at 0, 100 ... 500 ms; the loop starts at 150 ms
 
 
@@ -61,22 +67,22 @@ def test_sensor_onset_explicit_flags_and_trip_points():
     loop_start = 150 * MS
     intel = {"intel_throttle.package0_throttle_count": [5, 5, 5, 5, 7, 7]}
     # base 5 at the first in-loop sample (200 ms); +2 at 400 ms -> 250 ms after loop start
-    assert sensor_onset(T, intel, {}, loop_start) == (
+    assert sensor_onset(T, intel, old(intel, {}), loop_start) == (
         pytest.approx(0.25), "intel_throttle.package0_throttle_count +2")
     thermal = {"thermal.cpu_c": [99.0, 50.0, 60.0, 95.0, 96.0, 90.0]}
     meta = {"thermal": {"trip_points_c": {"cpu_c": [[80.0, "active"], [95.0, "passive"]]}}}
     # the 99 C sample is before the loop; active trips (fans) are not throttling; 95 C at 300 ms
-    assert sensor_onset(T, thermal, meta, loop_start) == (
+    assert sensor_onset(T, thermal, old(thermal, meta), loop_start) == (
         pytest.approx(0.15), "thermal.cpu_c 95 C >= trip 95 C")
-    assert sensor_onset(T, {**intel, **thermal}, meta, loop_start)[0] == pytest.approx(0.15)
+    assert sensor_onset(T, {**intel, **thermal}, old({**intel, **thermal}, meta), loop_start)[0] == pytest.approx(0.15)
     rpi = {"rpi.throttled_occurred": [True] * 6,  # sticky since boot: not this case
            "rpi.soft_temp_limit_occurred": [False, False, False, False, False, True],
            "rpi.throttled_now": [True, False, False, False, False, False]}
-    assert sensor_onset(T, rpi, {}, loop_start) == (pytest.approx(0.35), "rpi.soft_temp_limit_occurred")
+    assert sensor_onset(T, rpi, old(rpi, {}), loop_start) == (pytest.approx(0.35), "rpi.soft_temp_limit_occurred")
     nvml = {"nvml.clock_event_reasons": [0, 0, 0x4, 0x4, 0x24, 0x20]}  # sw_power_cap alone is no throttle
-    assert sensor_onset(T, nvml, {}, loop_start) == (pytest.approx(0.25), "nvml.clock_event_reasons 0x24")
-    assert sensor_onset(T, nvml, {}, loop_start, loop_end_ns=350 * MS) is None
-    assert sensor_onset(T, {"psutil.cpu_pct": [1.0] * 6}, {}, loop_start) is None
+    assert sensor_onset(T, nvml, old(nvml, {}), loop_start) == (pytest.approx(0.25), "nvml.clock_event_reasons 0x24")
+    assert sensor_onset(T, nvml, old(nvml, {}), loop_start, loop_end_ns=350 * MS) is None
+    assert sensor_onset(T, {"psutil.cpu_pct": [1.0] * 6}, old({"psutil.cpu_pct": [1.0] * 6}, {}), loop_start) is None
 
 
 def series_ns(spans):
@@ -110,11 +116,12 @@ def test_sensor_onset_ignores_a_brief_signal():
     t = [k * 100 * MS for k in range(201)]
     temps = [96.0 if 30 <= k < 40 or k >= 122 else 80.0 for k in range(201)]
     meta = {"thermal": {"trip_points_c": {"cpu_c": [[95.0, "passive"]]}}}
-    assert sensor_onset(t, {"thermal.cpu_c": temps}, meta, 0)[0] == pytest.approx(12.2)
+    assert sensor_onset(t, {"thermal.cpu_c": temps}, old({"thermal.cpu_c": temps}, meta), 0)[0] == pytest.approx(12.2)
     nvml = [0x20 if 30 <= k < 40 or k >= 122 else 0 for k in range(201)]
-    assert sensor_onset(t, {"nvml.clock_event_reasons": nvml}, {}, 0)[0] == pytest.approx(12.2)
+    reasons = {"nvml.clock_event_reasons": nvml}
+    assert sensor_onset(t, reasons, old(reasons, {}), 0)[0] == pytest.approx(12.2)
     brief = [0x20 if 30 <= k < 40 else 0 for k in range(201)]
-    assert sensor_onset(t, {"nvml.clock_event_reasons": brief}, {}, 0) is None
+    assert sensor_onset(t, {"nvml.clock_event_reasons": brief}, old({"nvml.clock_event_reasons": brief}, {}), 0) is None
 
 
 def test_is_sustained():

@@ -6,9 +6,11 @@ import os
 
 import pytest
 
+from edgebench.analysis.declared import RecordChannels
 from edgebench.analysis.energy import counter_delta
-from edgebench.analysis.throttling import assess, trip_limits
+from edgebench.analysis.throttling import assess
 from edgebench.sensors.base import ReplayRunner, RootOnlyError, SysRoot
+from edgebench.sensors.channels import TRIP_POINT
 from edgebench.sensors.cpufreq import CpufreqSensor
 from edgebench.sensors.hwmon import HwmonSensor
 from edgebench.sensors.intel_throttle import IntelThrottleSensor
@@ -234,10 +236,16 @@ def test_a_trip_point_of_zero_is_disabled_not_a_0_c_trip(tmp_path):
     meta = ThermalSensor(SysRoot(tmp_path), NO_TOOLS).meta()
     assert meta["trip_points_c"] == {"x86_pkg_temp_c": [[100.0, "passive"]]}
     # a record stored before the fix still holds the 0 C trip: the analysis ignores it too
-    stored = {"thermal": {"trip_points_c": {"x86_pkg_temp_c": [[0.0, "passive"], [0.0, "passive"]]}}}
-    th = assess({"thermal.x86_pkg_temp_c": [52.0, 53.0]}, stored, [1_000_000] * 20)
+    series = {"thermal.x86_pkg_temp_c": [52.0, 53.0]}
+    stored = {"thermal": {"meta": {"trip_points_c": {"x86_pkg_temp_c": [[0.0, "passive"], [0.0, "passive"]]}}}}
+    th = assess(series, RecordChannels.from_record(series, stored), [1_000_000] * 20)
     assert th.throttled is None and not th.flags
-    assert trip_limits({"cpu_c": [[0.0, "passive"], [-5.0, "hot"], [95.0, "passive"]]}) == {"cpu_c": 95.0}
+    older = {"thermal": {"meta": {"trip_points_c": {"cpu_c": [[0.0, "passive"], [-5.0, "hot"], [95.0, "passive"]]}}}}
+    trips = RecordChannels.from_record({"thermal.cpu_c": []}, older).constants(TRIP_POINT)
+    assert [(t.channel.of, t.channel.value) for t in trips] == [("cpu_c", 95.0)]
+    # the sensor declares the same: only the real trip, bounding its zone
+    declared = [c for c in ThermalSensor(SysRoot(tmp_path), NO_TOOLS).channels() if c.kind == TRIP_POINT]
+    assert [(c.of, c.value) for c in declared] == [("x86_pkg_temp_c", 100.0)]
 
 
 def link_class_hwmon(root, device_hwmon: str) -> None:
