@@ -107,10 +107,11 @@ def run(args: argparse.Namespace) -> int:
         stored = RunStore.open(args.resume)
         for case_id, problem in stored.requeue_unreadable().items():
             print(f"edgebench: {problem}; case {case_id} runs again", file=sys.stderr)
-        if "farm" in stored.document:
+        if stored.run_info.farm:
             return run_farm(args, stored)
-        profile = load_profile(profiles_given[0] if profiles_given else stored.document["profile"]["path"])
-        recorded = transport_args.recorded_address(stored.document)  # the address the run was started with
+        device = stored.run_info.devices[0]
+        profile = load_profile(profiles_given[0] if profiles_given else str(device.profile_path))
+        recorded = transport_args.recorded_address(device.transport)  # the address the run was started with
         origins = {k: f"{transport_args.OPTIONS[k]} (given when the run started)" for k in recorded}
         origins.update({k: transport_args.OPTIONS[k] for k in address})
         profile = transport_args.with_address(profile, {**recorded, **address}, origins)
@@ -205,10 +206,9 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
         raise ConfigError(", ".join(transport_args.OPTIONS[k] for k in address), "",
                           "a farm reaches each device through the `edgebench agent` running on it: no address here")
     if stored is not None:
-        farm = stored.document["farm"]
-        paths = farm["profile_paths"]
-        profiles = [load_profile(p) for p in (args.profile or [paths[d] for d in farm["devices"]])]
-        cluster = args.cluster or farm["scheduler"]
+        farm = stored.run_info
+        profiles = [load_profile(p) for p in (args.profile or [str(d.profile_path) for d in farm.devices])]
+        cluster = args.cluster or farm.scheduler
         out_dir = stored.directory
     else:
         profiles = [load_profile(p) for p in (args.profile or [])]
