@@ -250,12 +250,12 @@ def finish(store: Any) -> int:
 
     model = after_run(store)
     width = table_width(sys.stdout)
-    records = store.records()
+    records = store.cases()
     print(render_table(store.summary_rows(), width=width, problems=False))
     print()
     print("\n".join(end_lines(store.directory, records, model, width)))
-    bad = [r for r in records if r["status"] not in ("ok", "skipped")]
-    if any(r["status"] == "lost" for r in bad):
+    bad = [r for r in records if r.status not in ("ok", "skipped")]
+    if any(r.status == "lost" for r in bad):
         resume_hint(store.directory)
     return 1 if bad else 0
 
@@ -270,10 +270,10 @@ def end_lines(run_dir: Path, records: Any, model: Any, width: int | None) -> lis
     lines = [f"run directory: {run_dir}"]
     reports = [run_dir / name for name in (REPORT_MD, REPORT_HTML) if (run_dir / name).is_file()]
     lines += [f"{'reports:' if index == 0 else '':15s}{path}" for index, path in enumerate(reports)]
-    warnings = [problem_line({**r, "error": r.get("error") or r.get("skip_reason") or r["status"]})
-                for r in records if r["status"] not in ("ok", "skipped")]
-    warnings += [problem_line({**r, "error": r.get("error") or r.get("skip_reason") or "no reason given"})
-                 for r in records if r["status"] == "skipped"]
+    warnings = [problem_line({"status": r.status, "case_id": r.case_id, "error": r.problem or r.status})
+                for r in records if r.status not in ("ok", "skipped")]
+    warnings += [problem_line({"status": r.status, "case_id": r.case_id, "error": r.problem or "no reason given"})
+                 for r in records if r.status == "skipped"]
     if model is not None:
         warnings += [w.text for w in model.warnings if w.kind != "failed"]  # failed: one line per case above
     if warnings:
