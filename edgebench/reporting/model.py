@@ -532,8 +532,10 @@ def _warnings(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Warning
                                       + _listing([f"{name(e)} ({e.status}: {e.error})" for e in failed], 3)))
     for run in runs:
         if not run.has_sensors:
-            out.append(Warning_("no-sensors", f"{run.label}: no power, energy or temperature readings (the profile of "
-                                              f"{run.device} lists no sensor that gave any); those columns are empty"))
+            whose = (f"the profiles of {run.device} list" if ", " in run.device  # a farm's devices
+                     else f"the profile of {run.device} lists")
+            out.append(Warning_("no-sensors", f"{run.label}: no power, energy or temperature readings ({whose} no "
+                                              f"sensor that gave any); those columns are empty"))
         if run.fast:
             out.append(Warning_("fast", f"{run.label} was made with --fast: a smoke test, not a measurement to keep"))
     return out
