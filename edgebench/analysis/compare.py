@@ -39,6 +39,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from edgebench.analysis.gates import Rule
 from edgebench.errors import EdgebenchError
+from edgebench.record import CaseRecord, RunHeader
 
 DEFAULT_ALPHA = 0.001
 BETTER, WORSE, SAME, INCOMPARABLE = "better", "worse", "same", "incomparable"
@@ -157,37 +158,22 @@ def significance(baseline: Sequence[float], current: Sequence[float], stat: str,
 
 
 # -- context ----------------------------------------------------------------------------------------------
-def threads_of(record: Mapping[str, Any]) -> Any:
-    runtime = record.get("runtime") or {}
-    for key in ("intra_op_threads", "num_threads", "threads"):
-        if runtime.get(key) is not None:
-            return runtime[key]
-    return (record.get("settings") or {}).get("threads")
+def _device_context(run: RunHeader) -> dict[str, Any]:
+    return {"device": run.device, "cpu": run.environment.cpu_model, "machine": run.environment.machine}
 
 
-def run_device(document: Mapping[str, Any]) -> str:
-    profile = document.get("profile") or {}
-    return str(profile.get("name", "unknown"))
+def case_context(record: CaseRecord) -> dict[str, Any]:
+    runtime = record.runtime
+    return {"case device": record.device if record.farm else None,
+            "runtime": runtime.name if runtime else None, "runtime version": runtime.version if runtime else None,
+            "model sha256": record.model_sha256, "threads": record.threads, "precision": record.precision or None}
 
 
-def _device_context(document: Mapping[str, Any]) -> dict[str, Any]:
-    env = document.get("environment") or {}
-    return {"device": run_device(document), "cpu": env.get("cpu_model"), "machine": env.get("machine")}
-
-
-def case_context(record: Mapping[str, Any]) -> dict[str, Any]:
-    runtime = record.get("runtime") or {}
-    return {"case device": record.get("device"),
-            "runtime": runtime.get("name"), "runtime version": runtime.get("version"),
-            "model sha256": record.get("model_sha256"), "threads": threads_of(record),
-            "precision": record.get("precision")}
-
-
-def context_differences(base_doc: Mapping[str, Any], cur_doc: Mapping[str, Any],
-                        base: Mapping[str, Any] | None, cur: Mapping[str, Any] | None) -> list[str]:
+def context_differences(base_run: RunHeader, cur_run: RunHeader,
+                        base: CaseRecord | None, cur: CaseRecord | None) -> list[str]:
     """What differs in the checked context, one phrase each ("runtime version 1.16.0 != 1.17.1")."""
     out = []
-    pairs = list(zip(_device_context(base_doc).items(), _device_context(cur_doc).values()))
+    pairs = list(zip(_device_context(base_run).items(), _device_context(cur_run).values()))
     if base is not None and cur is not None:
         pairs += list(zip(case_context(base).items(), case_context(cur).values()))
     for (key, old), new in pairs:
@@ -265,12 +251,12 @@ class Comparison:
 SampleLoader = Callable[[str], Sequence[float]]
 
 
-def judge(rule: Rule, base: Mapping[str, Any], cur: Mapping[str, Any], base_samples: SampleLoader,
+def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoader,
           cur_samples: SampleLoader, alpha: float, test: str) -> Check:
     """The verdict of one rule on one case present, and ok, in both runs."""
     metric = rule.metric
-    common = {"case_id": cur["case_id"], "model": str(cur.get("model", "")), "backend": str(cur.get("backend", "")),
-              "rule": rule.text, "metric": metric.name, "unit": metric.unit, "threshold": rule.threshold_text()}
+    common: dict[str, Any] = {"case_id": cur.case_id, "model": cur.model, "backend": cur.backend, "rule": rule.text,
+                              "metric": metric.name, "unit": metric.unit, "threshold": rule.threshold_text()}
     old, new = metric.value(base), metric.value(cur)
     if old is None or new is None:
         side = "either run" if old is None and new is None else ("the baseline" if old is None else "the current run")
@@ -285,7 +271,7 @@ def judge(rule: Rule, base: Mapping[str, Any], cur: Mapping[str, Any], base_samp
                      detail="one value per run: no samples to test significance on")
     stat = metric.name.partition(".")[2]
     stat = stat if metric.name.startswith("latency.") else ("mean" if stat == "mean" else "p50")
-    result = significance(base_samples(base["case_id"]), cur_samples(cur["case_id"]), stat, alpha, test)
+    result = significance(base_samples(base.case_id), cur_samples(cur.case_id), stat, alpha, test)
     # the samples are latencies for both families: worse latency and worse throughput both mean larger samples
     wanted = 1 if beyond_worse else -1
     if result.significant and result.direction == wanted:
@@ -307,10 +293,9 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         raise CompareError(f"unknown test {test!r} (known: {', '.join(TESTS)})")
     base_label, cur_label = labels or (str(baseline.directory), str(current.directory))
     result = Comparison(base_label, cur_label, alpha, test, [r.text for r in rules])
-    base_doc, cur_doc = baseline.document, current.document
-    device = run_device(cur_doc)
-    base_by_id = {r["case_id"]: r for r in baseline.records()}
-    cur_by_id = {r["case_id"]: r for r in current.records()}
+    base_run, cur_run = baseline.run_info, current.run_info
+    base_by_id = {r.case_id: r for r in baseline.cases()}
+    cur_by_id = {r.case_id: r for r in current.cases()}
     cache: dict[tuple[int, str], Sequence[float]] = {}
 
     def loader(store: Any) -> SampleLoader:
@@ -322,7 +307,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         return load
 
     base_samples, cur_samples = loader(baseline), loader(current)
-    run_diffs = context_differences(base_doc, cur_doc, None, None)
+    run_diffs = context_differences(base_run, cur_run, None, None)
     if run_diffs and allow_mismatch:
         result.notes.append("context differs (allowed by --allow-mismatch): " + "; ".join(run_diffs))
     pairs = pair_cases(base_by_id, cur_by_id)
@@ -337,28 +322,27 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         probe = cur or base
         diffs: list[str] | None = None  # the case's context differences: found once, for its first compared rule
         for rule in rules:
-            if not rule.applies(probe, probe.get("device") or device):
+            if not rule.applies(probe):
                 continue
-            common = {"case_id": case_id, "model": str(probe.get("model", "")),
-                      "backend": str(probe.get("backend", "")), "rule": rule.text, "metric": rule.metric.name,
-                      "unit": rule.metric.unit, "threshold": rule.threshold_text()}
+            common: dict[str, Any] = {"case_id": case_id, "model": probe.model, "backend": probe.backend,
+                                      "rule": rule.text, "metric": rule.metric.name, "unit": rule.metric.unit,
+                                      "threshold": rule.threshold_text()}
             if cur is None:
                 result.checks.append(Check(**common, verdict=INCOMPARABLE, detail="case missing from the current run"))
                 continue
-            if base["status"] == "skipped" and cur["status"] == "skipped":
+            if base.status == "skipped" and cur.status == "skipped":
                 result.checks.append(Check(**common, verdict=SAME, detail="skipped in both runs"))
                 continue
-            if base["status"] != "ok":
+            if base.status != "ok":
                 result.checks.append(Check(**common, verdict=INCOMPARABLE,
-                                           detail=f"no baseline measurement (status {base['status']})"))
+                                           detail=f"no baseline measurement (status {base.status})"))
                 continue
-            if cur["status"] != "ok":
-                error = cur.get("error") or cur.get("skip_reason") or ""
+            if cur.status != "ok":
                 result.checks.append(Check(**common, verdict=WORSE,
-                                           detail=f"{cur['status']} in the current run: {error}".rstrip(": ")))
+                                           detail=f"{cur.status} in the current run: {cur.problem}".rstrip(": ")))
                 continue
             if diffs is None:
-                diffs = context_differences(base_doc, cur_doc, base, cur)
+                diffs = context_differences(base_run, cur_run, base, cur)
             if diffs and not allow_mismatch:
                 old, new = rule.metric.value(base), rule.metric.value(cur)
                 change = rule.exceeded(old, new)[0] if old is not None and new is not None else None
@@ -374,13 +358,14 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
     return result
 
 
-def identity(record: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What makes two cases the same measurement when their ids differ (only in backend settings)."""
-    return (record.get("device"), record.get("model"), record.get("precision"), record.get("backend"),
-            str(threads_of(record)), record.get("scenario"), record.get("batch"), record.get("concurrency", 1))
+def identity(record: CaseRecord) -> tuple[Any, ...]:
+    """What makes two cases the same measurement when their ids differ (only in backend settings); a farm
+    case's device is part of it (a run's own device is checked once for the whole run)."""
+    return (record.device if record.farm else None, record.model, record.precision, record.backend,
+            str(record.threads), record.scenario, record.batch, record.concurrency)
 
 
-def pair_cases(base: Mapping[str, Mapping[str, Any]], cur: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+def pair_cases(base: Mapping[str, CaseRecord], cur: Mapping[str, CaseRecord]) -> dict[str, str]:
     """baseline case id -> current case id: equal ids first; then a left-over baseline case is paired with
     the one left-over current case of the same identity (a setting such as busy_wait_us changed)."""
     pairs = {cid: cid for cid in base if cid in cur}

@@ -23,9 +23,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 from edgebench.errors import EdgebenchError
+from edgebench.record import CaseRecord
 
 _MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3}
 _MIB = {"b": 1 / 2**20, "kb": 1 / 2**10, "kib": 1 / 2**10, "mb": 1.0, "mib": 1.0, "gb": 2**10, "gib": 2**10}
@@ -56,26 +57,27 @@ class Metric:
     #: a metric only one scenario has (server.qps): the rule applies to that scenario's cases alone
     scenario: str | None = None
 
-    def value(self, record: Mapping[str, Any]) -> float | None:
-        """The metric of one case record of run.json (its summary), in ``unit``; None when absent."""
-        summary = record.get("summary") or {}
+    def value(self, record: CaseRecord) -> float | None:
+        """The metric of one case (its summary), in ``unit``; None when absent."""
+        summary = record.summary
+        if summary is None:
+            return None
         family, _, stat = self.name.partition(".")
+        latency = summary.latency
         if family == "latency":
-            latency = summary.get("latency") or {}
-            ns = latency.get(LATENCY_STATS[stat])
+            ns = latency.ns(LATENCY_STATS[stat]) if latency else None
             return None if ns is None else ns / 1e6
         if family == "throughput":
             if stat == "mean":  # batch / mean latency; overlapping streams: what finished over wall time
-                return summary.get("throughput_ips")
-            ns = (summary.get("latency") or {}).get("p50_ns")
-            return int(record.get("concurrency") or 1) * int(record.get("batch") or 1) * 1e9 / ns if ns else None
+                return summary.throughput_ips
+            ns = latency.p50_ns if latency else None
+            return record.concurrency * record.batch * 1e9 / ns if ns else None
         if family in _LOADGEN_KEYS:  # LoadGen's figure, only from a run it called valid
-            loadgen = summary.get("loadgen") or {}
-            found = loadgen.get(_LOADGEN_KEYS[family]) if loadgen.get("valid") else None
+            loadgen = summary.loadgen
+            found = getattr(loadgen, _LOADGEN_KEYS[family]) if loadgen and loadgen.valid else None
             return None if found is None else float(found)
-        sensors = summary.get("sensors") or {}
         key = _SUMMARY_KEYS[self.name]
-        found = sensors.get(key) if key in _SENSOR_KEYS else summary.get(key)
+        found = getattr(summary.sensors, key) if key in _SENSOR_KEYS else getattr(summary, key)
         return None if found is None or isinstance(found, bool) else float(found)
 
 
@@ -119,17 +121,15 @@ class Rule:
     relative: bool
     scope: tuple[tuple[str, str], ...] = ()
 
-    def applies(self, record: Mapping[str, Any], device: str = "") -> bool:
+    def applies(self, record: CaseRecord) -> bool:
         """Whether a case record is inside the rule's scope (every key=glob must match), and has the metric."""
-        if self.metric.scenario is not None and record.get("scenario") != self.metric.scenario:
+        if self.metric.scenario is not None and record.scenario != self.metric.scenario:
             return False
         for key, pattern in self.scope:
             if key == "case":
-                value = str(record.get("case_id", ""))
-            elif key == "device":
-                value = device
-            else:
-                value = str(record.get(key, ""))
+                value = record.case_id
+            else:  # model, backend, precision, scenario, device (the case's own: on a farm, each case's)
+                value = str(getattr(record, key))
             if not fnmatch.fnmatchcase(value, pattern):
                 return False
         return True

@@ -327,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
     suite = build_suite(args)
     out_dir = args.out or runner.default_out_dir(suite, profile.name)
     code = run_suite(suite, profile, out_dir, runner.RunOptions(fast=args.fast), tune=args.tune)
-    if code == 0 and not any(r["status"] == "ok" for r in RunStore.open(out_dir).records()):
+    if code == 0 and not any(r.status == "ok" for r in RunStore.open(out_dir).cases()):
         # a suite may skip what a device lacks; a benchmark of one model that measured nothing has failed
         print("edgebench: nothing was measured: every case was skipped (the reasons are above)", file=sys.stderr)
         return 1

@@ -113,12 +113,14 @@ def status_text(eta: Eta) -> str:
 
 def case_detail(record: Mapping[str, Any] | None) -> tuple[str, str]:
     """(status, what to say about it): the median latency and sample count, or the error."""
-    record = record or {}
-    status = str(record.get("status") or "skipped")
-    latency = (record.get("summary") or {}).get("latency") or {}
-    if status == "ok" and latency:
-        return status, f"p50 {latency['p50_ns'] / 1e6:.3g} ms  n={latency['n']}"
-    return status, str(record.get("error") or "")
+    from edgebench.record import CaseRecord
+
+    case = CaseRecord.from_json(record or {})
+    status = case.status or "skipped"
+    latency = case.latency
+    if status == "ok" and latency and latency.p50_ns is not None:
+        return status, f"p50 {latency.p50_ns / 1e6:.3g} ms  n={latency.n}"
+    return status, case.error or ""
 
 
 def fit(text: str, width: int) -> str:

@@ -107,10 +107,11 @@ def run(args: argparse.Namespace) -> int:
         stored = RunStore.open(args.resume)
         for case_id, problem in stored.requeue_unreadable().items():
             print(f"edgebench: {problem}; case {case_id} runs again", file=sys.stderr)
-        if "farm" in stored.document:
+        if stored.run_info.farm:
             return run_farm(args, stored)
-        profile = load_profile(profiles_given[0] if profiles_given else stored.document["profile"]["path"])
-        recorded = transport_args.recorded_address(stored.document)  # the address the run was started with
+        device = stored.run_info.devices[0]
+        profile = load_profile(profiles_given[0] if profiles_given else str(device.profile_path))
+        recorded = transport_args.recorded_address(device.transport)  # the address the run was started with
         origins = {k: f"{transport_args.OPTIONS[k]} (given when the run started)" for k in recorded}
         origins.update({k: transport_args.OPTIONS[k] for k in address})
         profile = transport_args.with_address(profile, {**recorded, **address}, origins)
@@ -208,10 +209,9 @@ def run_farm(args: argparse.Namespace, stored: Any) -> int:
         raise ConfigError(", ".join(transport_args.OPTIONS[k] for k in address), "",
                           "a farm reaches each device through the `edgebench agent` running on it: no address here")
     if stored is not None:
-        farm = stored.document["farm"]
-        paths = farm["profile_paths"]
-        profiles = [load_profile(p) for p in (args.profile or [paths[d] for d in farm["devices"]])]
-        cluster = args.cluster or farm["scheduler"]
+        farm = stored.run_info
+        profiles = [load_profile(p) for p in (args.profile or [str(d.profile_path) for d in farm.devices])]
+        cluster = args.cluster or farm.scheduler
         out_dir = stored.directory
     else:
         profiles = [load_profile(p) for p in (args.profile or [])]
@@ -253,12 +253,12 @@ def finish(store: Any) -> int:
 
     model = after_run(store)
     width = table_width(sys.stdout)
-    records = store.records()
+    records = store.cases()
     print(render_table(store.summary_rows(), width=width, problems=False))
     print()
     print("\n".join(end_lines(store.directory, records, model, width)))
-    bad = [r for r in records if r["status"] not in ("ok", "skipped")]
-    if any(r["status"] == "lost" for r in bad):
+    bad = [r for r in records if r.status not in ("ok", "skipped")]
+    if any(r.status == "lost" for r in bad):
         resume_hint(store.directory)
     return 1 if bad else 0
 
@@ -273,10 +273,10 @@ def end_lines(run_dir: Path, records: Any, model: Any, width: int | None) -> lis
     lines = [f"run directory: {run_dir}"]
     reports = [run_dir / name for name in (REPORT_MD, REPORT_HTML) if (run_dir / name).is_file()]
     lines += [f"{'reports:' if index == 0 else '':15s}{path}" for index, path in enumerate(reports)]
-    warnings = [problem_line({**r, "error": r.get("error") or r.get("skip_reason") or r["status"]})
-                for r in records if r["status"] not in ("ok", "skipped")]
-    warnings += [problem_line({**r, "error": r.get("error") or r.get("skip_reason") or "no reason given"})
-                 for r in records if r["status"] == "skipped"]
+    warnings = [problem_line({"status": r.status, "case_id": r.case_id, "error": r.problem or r.status})
+                for r in records if r.status not in ("ok", "skipped")]
+    warnings += [problem_line({"status": r.status, "case_id": r.case_id, "error": r.problem or "no reason given"})
+                 for r in records if r.status == "skipped"]
     if model is not None:
         warnings += [w.text for w in model.warnings if w.kind != "failed"]  # failed: one line per case above
     if warnings:

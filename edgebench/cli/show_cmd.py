@@ -23,11 +23,19 @@ def run(args: argparse.Namespace) -> int:
     from edgebench.reporting.table import render_table, wrap_line
 
     store = open_run(args.run_dir)
-    doc = store.document
-    env = doc.get("environment", {})
+    run = store.run_info
     width = None if args.wide else table_width(sys.stdout)
-    print(wrap_line(f"run {args.run_dir}  ({doc.get('state')})", width))
-    print(wrap_line(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
-                    f"suite {doc.get('suite', {}).get('name')}", width))
+    print(wrap_line(f"run {args.run_dir}  ({run.state})", width))
+    if run.farm:  # each device of the farm, as it described itself
+        print(wrap_line(f"farm of {len(run.devices)} devices ({run.scheduler}); suite {run.suite}", width))
+        for device in run.devices:
+            env = device.environment
+            host = f" on {device.host}" if device.host else ""
+            print(wrap_line(f"  device {device.name}{host}: {env.cpu_model or device.cpu or '-'}, "
+                            f"{env.cpu_count or device.cores or '-'} cores, {env.os or '-'}", width))
+    else:
+        env = run.environment
+        print(wrap_line(f"device {run.device}: {env.cpu_model}, {env.cpu_count} cores, {env.os}; suite {run.suite}",
+                        width))
     print(render_table(store.summary_rows(), width=width))
     return 0

@@ -58,7 +58,8 @@ def apply_args(profile: DeviceProfile, args: argparse.Namespace) -> DeviceProfil
     return with_address(profile, given(args))
 
 
-def recorded_address(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The address options a stored run was given on the command line (run.json ``profile.transport``)."""
-    transport = (document.get("profile") or {}).get("transport") or {}
-    return {key: transport[key] for key in transport.get("overrides") or {} if key in OPTIONS and key in transport}
+def recorded_address(transport: Mapping[str, Any]) -> dict[str, Any]:
+    """The address options a stored run was given on the command line (its profile's transport in run.json)."""
+    overrides = transport.get("overrides")
+    return {key: transport[key] for key in (overrides if isinstance(overrides, Mapping) else ())
+            if key in OPTIONS and key in transport}

@@ -35,10 +35,10 @@ def system_call(profile: DeviceProfile, transport: Transport, action: str, root:
 def record_state(store: RunStore, profile: DeviceProfile, transport: Transport) -> None:
     """A run records the device state it ran in (``system_state`` in run.json); a failure is recorded too."""
     try:
-        store.document["system_state"] = system_call(profile, transport, "show")
+        state = system_call(profile, transport, "show")
     except Exception as exc:  # noqa: BLE001 - the state is context, never a reason to lose the run
-        store.document["system_state"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    store.flush()
+        state = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    store.set_system_state(state)
 
 
 @contextlib.contextmanager

@@ -133,8 +133,7 @@ def start_run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunO
 
 
 def resume_cases(store: RunStore) -> list[Case]:
-    specs = store.document.get("case_specs")
-    specs = specs if isinstance(specs, dict) else {}
+    specs = store.case_specs()
     missing = [r["case_id"] for r in store.pending() if r["case_id"] not in specs]
     if missing:
         from edgebench.errors import ResultsError
@@ -222,8 +221,7 @@ def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
 
 def mark_resumed(store: RunStore) -> None:
     """The run is running again; ``resumed_at`` lists when each resume began."""
-    store.document["state"] = "running"
-    store.document.setdefault("resumed_at", []).append(time.time())
+    store.mark_resumed()
 
 
 def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = None) -> RunStore:

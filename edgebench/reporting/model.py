@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from edgebench import __version__
-from edgebench.analysis.compare import threads_of
 from edgebench.errors import EdgebenchError
+from edgebench.record import CaseRecord, DeviceInfo
 
 BY_CHOICES = ("device", "backend", "model", "precision", "threads", "run")
 GROUP_DIMS = ("model", "precision", "scenario", "batch")
@@ -87,7 +87,10 @@ class Entry:
     throttle_flags: tuple[str, ...]
     runtime: str
     model_sha256: str | None
-    record: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    record: CaseRecord = field(repr=False)
+    #: the price and power of the device the case ran on (its profile's; on a farm, each case's own device)
+    price_usd: float | None = None
+    tdp_w: float | None = None
 
 
 @dataclass
@@ -231,46 +234,39 @@ def _settings_text(settings: Mapping[str, Any]) -> str:
     return ",".join(f"{k}={settings[k]}" for k in sorted(settings) if k != "threads")
 
 
-def _run_info(store: Any, label: str) -> RunInfo:
-    doc = store.document
-    profile = doc.get("profile") or {}
-    device = profile.get("device") or {}
-    env = doc.get("environment") or {}
-    has_sensors = any(((r.get("summary") or {}).get("sensors") or {}).get("details", {}).get("energy")
-                      for r in store.records()) or any(
-        (((r.get("summary") or {}).get("sensors") or {}).get("temp_max_c") is not None) for r in store.records())
-    return RunInfo(label=label, device=str(profile.get("name", "unknown")), board=str(device.get("board") or ""),
-                   cpu=str(env.get("cpu_model") or device.get("cpu") or ""),
-                   suite=str((doc.get("suite") or {}).get("name", "")), created_at=doc.get("created_at"),
-                   edgebench_version=str(doc.get("edgebench_version", "")), git_commit=doc.get("git_commit"),
-                   fast=bool(doc.get("fast")), price_usd=device.get("price_usd"), tdp_w=device.get("tdp_w"),
-                   cases=len(store.records()), has_sensors=bool(has_sensors))
+def _run_info(store: Any, label: str, cases: Sequence[CaseRecord]) -> RunInfo:
+    run = store.run_info
+    first = run.devices[0] if run.devices and not run.farm else DeviceInfo(run.device)
+    has_sensors = any(c.sensors.has_energy or c.sensors.temp_max_c is not None for c in cases)
+    # a farm run: its devices by name, each case's own device in the rows
+    device = ", ".join(d.name for d in run.devices) if run.farm else run.device
+    cpus = [d.environment.cpu_model or d.cpu for d in run.devices] if run.farm else []
+    return RunInfo(label=label, device=device or run.device, board=first.board,
+                   cpu=", ".join(dict.fromkeys(c for c in cpus if c)) if run.farm
+                   else str(run.environment.cpu_model or first.cpu or ""),
+                   suite=run.suite, created_at=run.created_at, edgebench_version=run.edgebench_version,
+                   git_commit=run.git_commit, fast=run.fast, price_usd=first.price_usd, tdp_w=first.tdp_w,
+                   cases=len(cases), has_sensors=bool(has_sensors))
 
 
-def _entry(run_index: int, device: str, run_label: str, record: Mapping[str, Any]) -> Entry:
+def _entry(run_index: int, device: str, run_label: str, record: CaseRecord, info: DeviceInfo | None) -> Entry:
     from edgebench.results.summary import csv_row
 
-    row = csv_row(device, record)
-    summary = record.get("summary") or {}
-    latency = summary.get("latency") or {}
-    sensors = summary.get("sensors") or {}
-    mean, stdev = latency.get("mean_ns"), latency.get("stdev_ns")
-    variation = stdev / mean if mean and stdev is not None and latency.get("n", 0) > 1 else None
-    flags = tuple(((sensors.get("details") or {}).get("throttling") or {}).get("flags") or ())
-    threads = threads_of(record)
-    runtime = record.get("runtime") or {}
-    scenario = str(record.get("scenario", ""))
-    if int(record.get("concurrency") or 1) > 1:
-        scenario = f"{scenario} x{record['concurrency']}"  # 4 concurrent streams: "concurrent x4"
-    dims = {"device": device, "backend": str(record.get("backend", "")), "model": str(record.get("model", "")),
-            "precision": str(record.get("precision", "")), "threads": "" if threads is None else str(threads),
-            "settings": _settings_text(record.get("settings") or {}), "scenario": scenario,
-            "batch": str(record.get("batch", "")), "run": run_label}
+    row = csv_row(record)
+    latency = record.latency
+    mean, stdev = (latency.mean_ns, latency.stdev_ns) if latency else (None, None)
+    variation = stdev / mean if mean and stdev is not None and latency and latency.n > 1 else None
+    threads = record.threads
+    scenario = record.scenario
+    if record.concurrency > 1:
+        scenario = f"{scenario} x{record.concurrency}"  # 4 concurrent streams: "concurrent x4"
+    dims = {"device": device, "backend": record.backend, "model": record.model, "precision": record.precision,
+            "threads": "" if threads is None else str(threads), "settings": _settings_text(record.settings),
+            "scenario": scenario, "batch": str(record.batch), "run": run_label}
     values = {m.key: row.get(m.key) for m in METRICS}
-    return Entry(run_index, str(record["case_id"]), dims, str(record.get("status", "")), str(row.get("error") or ""),
-                 values, variation, flags,
-                 f"{runtime.get('name')} {runtime.get('version')}" if runtime.get("name") else "",
-                 record.get("model_sha256"), record)
+    return Entry(run_index, record.case_id, dims, record.status, str(row.get("error") or ""), values, variation,
+                 record.sensors.throttle_flags, record.runtime.label if record.runtime else "", record.model_sha256,
+                 record, price_usd=info.price_usd if info else None, tdp_w=info.tdp_w if info else None)
 
 
 def _labels(stores: Sequence[Any]) -> list[str]:
@@ -289,12 +285,17 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
     if by not in BY_CHOICES:
         raise EdgebenchError(f"--by {by}: expected one of {', '.join(BY_CHOICES)}")
     labels = _labels(stores)
-    runs = [_run_info(s, label) for s, label in zip(stores, labels)]
-    devices = [r.device for r in runs]
+    cases = [s.cases() for s in stores]
+    runs = [_run_info(s, label, c) for s, label, c in zip(stores, labels, cases)]
+    # each row is labelled by the device its case ran on (on a farm, its own), and by its run as well when
+    # another run has a device of that name
+    names = [{c.device for c in run_cases} for run_cases in cases]
     entries: list[Entry] = []
     for index, (store, run) in enumerate(zip(stores, runs)):
-        device = run.device if devices.count(run.device) == 1 else f"{run.device} ({run.label})"
-        entries += [_entry(index, device, run.label, rec) for rec in store.records()]
+        for record in cases[index]:
+            shared = sum(record.device in n for n in names) > 1
+            device = f"{record.device} ({run.label})" if shared else record.device
+            entries.append(_entry(index, device, run.label, record, store.run_info.device_info(record.device)))
 
     group_dims = [d for d in GROUP_DIMS if d != by]
     varying = [d for d in VARIANT_DIMS if d != by and d not in group_dims
@@ -340,7 +341,7 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
 
     axis, pareto = _pareto(entries)
     return ReportModel(by=by, reference=ref, runs=runs, entries=entries, groups=built, variant_dims=varying,
-                       hardware=_hardware(entries, runs), pareto_axis=axis, pareto=pareto,
+                       hardware=_hardware(entries), pareto_axis=axis, pareto=pareto,
                        warnings=_warnings(entries, runs), generated_at=generated_at or _now(), version=version,
                        stores=list(stores), server_curves=_server_curves(entries))
 
@@ -403,7 +404,7 @@ def _pareto(entries: Sequence[Entry]) -> tuple[str | None, list[ParetoPoint]]:
     return axis, out
 
 
-def _hardware(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[HardwareRow]:
+def _hardware(entries: Sequence[Entry]) -> list[HardwareRow]:
     best: dict[tuple[str, str], Entry] = {}
     for e in entries:
         ips = e.values.get("throughput_ips")
@@ -414,16 +415,15 @@ def _hardware(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Hardwar
             best[key] = e
     out = []
     for (device, model), e in best.items():
-        run = runs[e.run]
         ips = e.values["throughput_ips"]
         power, source = e.values.get("power_avg_w"), "measured"
-        if power is None and run.tdp_w:
-            power, source = float(run.tdp_w), "TDP"
+        if power is None and e.tdp_w:
+            power, source = float(e.tdp_w), "TDP"
         elif power is None:
             source = ""
         out.append(HardwareRow(device, model, _case_label(e), ips, power, source, ips / power if power else None,
-                               run.price_usd, ips / run.price_usd if run.price_usd else None))
-    _add_served_qps(out, entries, runs)
+                               e.price_usd, ips / e.price_usd if e.price_usd else None))
+    _add_served_qps(out, entries)
     return out
 
 
@@ -435,14 +435,13 @@ def _case_label(e: Entry) -> str:
 
 def _served(e: Entry) -> float | None:
     """The QPS a LoadGen server case served within its bound, only from a run LoadGen called valid."""
-    loadgen = (e.record.get("summary") or {}).get("loadgen") or {}
-    if e.status != "ok" or not loadgen.get("valid"):
+    loadgen = e.record.loadgen
+    if e.status != "ok" or loadgen is None or not loadgen.valid:
         return None
-    qps = loadgen.get("served_qps")
-    return float(qps) if isinstance(qps, (int, float)) else None
+    return None if loadgen.served_qps is None else float(loadgen.served_qps)
 
 
-def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry], runs: Sequence[RunInfo]) -> None:
+def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry]) -> None:
     best: dict[tuple[str, str], tuple[float, Entry]] = {}
     for e in entries:
         qps = _served(e)
@@ -454,31 +453,30 @@ def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry], runs: Seq
         if found is None:
             continue
         qps, e = found
-        run = runs[e.run]
-        power = e.values.get("power_avg_w") or (float(run.tdp_w) if run.tdp_w else None)
+        power = e.values.get("power_avg_w") or (float(e.tdp_w) if e.tdp_w else None)
         row.served_qps, row.server_case = qps, _case_label(e)
         row.qps_per_w = qps / power if power else None
-        row.qps_per_usd = qps / run.price_usd if run.price_usd else None
+        row.qps_per_usd = qps / e.price_usd if e.price_usd else None
 
 
 def _server_curves(entries: Sequence[Entry]) -> list[ServerCurve]:
     curves = []
     for e in entries:
-        loadgen = (e.record.get("summary") or {}).get("loadgen") or {}
-        if loadgen.get("scenario") != "server" or not loadgen.get("trials"):
+        loadgen = e.record.loadgen
+        if loadgen is None or loadgen.scenario != "server" or not loadgen.trials:
             continue
-        percentile = float(loadgen.get("latency_percentile") or 0.99)
+        percentile = float(loadgen.latency_percentile or 0.99)
         key = "p" + f"{percentile * 100:g}".replace(".", "") + "_ns"  # 0.99 -> p99_ns, 0.999 -> p999_ns
         trials = []
-        for t in loadgen["trials"]:
-            ns = (t.get("latency_ns") or {}).get(key)
-            trials.append(ServerTrial(float(t["target_qps"]), ns / 1e6 if ns is not None else None,
-                                      bool(t.get("passed")), bool(t.get("valid"))))
+        for t in loadgen.trials:
+            if t.target_qps is None:
+                continue
+            ns = t.latency_ns.get(key)
+            trials.append(ServerTrial(float(t.target_qps), ns / 1e6 if ns is not None else None, t.passed, t.valid))
         device = e.dims["device"] if len({x.dims["device"] for x in entries}) > 1 else ""
         label = " ".join(v for v in (device, e.dims["model"], _case_label(e)) if v)
-        curves.append(ServerCurve(label, e.case_id, percentile, float(loadgen.get("latency_bound_ms") or 0),
-                                  _served(e), bool(loadgen.get("valid")), loadgen.get("invalid_reason"),
-                                  bool(loadgen.get("shortened")), trials))
+        curves.append(ServerCurve(label, e.case_id, percentile, float(loadgen.latency_bound_ms or 0),
+                                  _served(e), loadgen.valid, loadgen.invalid_reason, loadgen.shortened, trials))
     return curves
 
 
@@ -534,8 +532,10 @@ def _warnings(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Warning
                                       + _listing([f"{name(e)} ({e.status}: {e.error})" for e in failed], 3)))
     for run in runs:
         if not run.has_sensors:
-            out.append(Warning_("no-sensors", f"{run.label}: no power, energy or temperature readings (the profile of "
-                                              f"{run.device} lists no sensor that gave any); those columns are empty"))
+            whose = (f"the profiles of {run.device} list" if ", " in run.device  # a farm's devices
+                     else f"the profile of {run.device} lists")
+            out.append(Warning_("no-sensors", f"{run.label}: no power, energy or temperature readings ({whose} no "
+                                              f"sensor that gave any); those columns are empty"))
         if run.fast:
             out.append(Warning_("fast", f"{run.label} was made with --fast: a smoke test, not a measurement to keep"))
     return out

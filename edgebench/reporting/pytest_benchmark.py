@@ -8,7 +8,9 @@ edgebench's own figures (percentiles, throughput in inferences/s, memory, power,
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
+
+from edgebench.record import CaseRecord, CaseSummary, Latency
 
 #: the pytest-benchmark JSON layout this writes (fields of 4.x and 5.x)
 PYTEST_BENCHMARK_VERSION = "4.0.0"
@@ -41,25 +43,22 @@ def pytest_benchmark_stats(samples_ns: Sequence[float], with_data: bool = False)
     return stats
 
 
-def edgebench_extra_info(record: Mapping[str, Any]) -> dict[str, Any]:
+def edgebench_extra_info(record: CaseRecord) -> dict[str, Any]:
     """edgebench's figures of one case, flat, for ``extra_info`` (units in the names)."""
-    summary = record.get("summary") or {}
-    latency = summary.get("latency") or {}
-    sensors = summary.get("sensors") or {}
-    runtime = record.get("runtime") or {}
-
-    def ms(key: str) -> float | None:
-        return None if latency.get(key) is None else latency[key] / 1e6
+    summary = record.summary or CaseSummary()
+    latency = summary.latency or Latency()
+    sensors = summary.sensors
+    runtime = record.runtime
 
     return {
-        "p50_ms": ms("p50_ns"), "p90_ms": ms("p90_ns"), "p95_ms": ms("p95_ns"), "p99_ms": ms("p99_ns"),
-        "p999_ms": ms("p999_ns"), "median_ci_low_ms": ms("median_ci_low_ns"),
-        "median_ci_high_ms": ms("median_ci_high_ns"), "throughput_ips": summary.get("throughput_ips"),
-        "batch": record.get("batch"), "load_ms": summary.get("load_ms"), "peak_rss_mb": summary.get("peak_rss_mb"),
-        "power_avg_w": sensors.get("power_avg_w"), "energy_per_inference_mj": sensors.get("energy_per_inference_mj"),
-        "temp_max_c": sensors.get("temp_max_c"), "throttled": sensors.get("throttled"),
-        "runtime": runtime.get("name"), "runtime_version": runtime.get("version"),
-        "model_sha256": record.get("model_sha256"),
+        "p50_ms": latency.ms("p50_ns"), "p90_ms": latency.ms("p90_ns"), "p95_ms": latency.ms("p95_ns"),
+        "p99_ms": latency.ms("p99_ns"), "p999_ms": latency.ms("p999_ns"),
+        "median_ci_low_ms": latency.ms("median_ci_low_ns"), "median_ci_high_ms": latency.ms("median_ci_high_ns"),
+        "throughput_ips": summary.throughput_ips, "batch": record.batch, "load_ms": summary.load_ms,
+        "peak_rss_mb": summary.peak_rss_mb, "power_avg_w": sensors.power_avg_w,
+        "energy_per_inference_mj": sensors.energy_per_inference_mj, "temp_max_c": sensors.temp_max_c,
+        "throttled": sensors.throttled, "runtime": runtime.name if runtime else None,
+        "runtime_version": runtime.version if runtime else None, "model_sha256": record.model_sha256,
     }
 
 
@@ -69,31 +68,29 @@ def to_pytest_benchmark(store: Any, with_data: bool = False) -> dict[str, Any]:
     import datetime as dt
     import platform
 
-    from edgebench.analysis.compare import threads_of
-
-    doc = store.document
-    env = doc.get("environment") or {}
-    suite = (doc.get("suite") or {}).get("name", "")
-    rules = (doc.get("suite") or {}).get("rules") or {}
-    created = doc.get("created_at")
+    run = store.run_info
+    env = run.environment
+    suite = run.suite
+    rules = run.rules
+    created = run.created_at
     benchmarks = []
-    for record in store.records():
-        if record.get("status") != "ok":
+    for record in store.cases():
+        if record.status != "ok":
             continue
-        samples = store.load_raw(record["case_id"]).get("latency_ns") or []
+        samples = store.load_raw(record.case_id).get("latency_ns") or []
         if not samples:
             continue
-        params = {"backend": record.get("backend"), "precision": record.get("precision"),
-                  "scenario": record.get("scenario"), "batch": record.get("batch"), "threads": threads_of(record),
-                  **({"concurrency": record["concurrency"]} if (record.get("concurrency") or 1) > 1 else {}),
-                  **{k: v for k, v in (record.get("settings") or {}).items() if k != "threads"}}
+        params = {"backend": record.backend, "precision": record.precision, "scenario": record.scenario,
+                  "batch": record.batch, "threads": record.threads,
+                  **({"concurrency": record.concurrency} if record.concurrency > 1 else {}),
+                  **{k: v for k, v in record.settings.items() if k != "threads"}}
         benchmarks.append({
-            "group": record.get("model"),
-            "name": record["case_id"],
-            "fullname": f"edgebench/{suite}::{record['case_id']}",
+            "group": record.model,
+            "name": record.case_id,
+            "fullname": f"edgebench/{suite}::{record.case_id}",
             "params": params,
             "param": "-".join(str(v) for v in params.values() if v is not None),
-            "extra_info": {"device": store.device, **edgebench_extra_info(record)},
+            "extra_info": {"device": record.device, **edgebench_extra_info(record)},
             "options": {"disable_gc": False, "timer": "perf_counter_ns", "min_rounds": rules.get("min_iterations"),
                         "max_time": rules.get("max_seconds"), "min_time": rules.get("min_seconds"),
                         "warmup": bool(rules.get("warmup_iterations"))},
@@ -101,14 +98,14 @@ def to_pytest_benchmark(store: Any, with_data: bool = False) -> dict[str, Any]:
         })
     return {
         "machine_info": {
-            "node": env.get("hostname") or store.device, "processor": env.get("machine") or "",
-            "machine": env.get("machine") or "", "python_compiler": "", "python_implementation": "CPython",
-            "python_implementation_version": env.get("python") or "", "python_version": env.get("python") or "",
-            "python_build": [], "release": env.get("kernel") or "", "system": platform.system() or "Linux",
-            "cpu": {"brand_raw": env.get("cpu_model") or "", "count": env.get("cpu_count")},
-            "edgebench_device": store.device, "edgebench_version": doc.get("edgebench_version"),
+            "node": env.hostname or run.device, "processor": env.machine or "",
+            "machine": env.machine or "", "python_compiler": "", "python_implementation": "CPython",
+            "python_implementation_version": env.python or "", "python_version": env.python or "",
+            "python_build": [], "release": env.kernel or "", "system": platform.system() or "Linux",
+            "cpu": {"brand_raw": env.cpu_model or "", "count": env.cpu_count},
+            "edgebench_device": run.device, "edgebench_version": run.edgebench_version or None,
         },
-        "commit_info": {"id": doc.get("git_commit"), "time": None, "author_time": None, "dirty": False,
+        "commit_info": {"id": run.git_commit, "time": None, "author_time": None, "dirty": False,
                         "project": suite, "branch": None},
         "benchmarks": benchmarks,
         "datetime": dt.datetime.fromtimestamp(created or 0, dt.timezone.utc).isoformat(),

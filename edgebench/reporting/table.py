@@ -15,15 +15,15 @@ from typing import Any, Mapping, Sequence
 from edgebench.reporting.values import format_value
 
 COLUMNS = (
-    ("model", "model"), ("precision", "prec"), ("backend", "backend"), ("threads", "thr"),
+    ("device", "device"), ("model", "model"), ("precision", "prec"), ("backend", "backend"), ("threads", "thr"),
     ("scenario", "scenario"), ("batch", "b"), ("concurrency", "streams"), ("status", "status"), ("n", "n"),
     ("latency_p50_ms", "p50 ms"), ("latency_p90_ms", "p90 ms"), ("latency_p99_ms", "p99 ms"),
     ("throughput_ips", "inf/s"), ("peak_rss_mb", "peak MiB"), ("power_avg_w", "W"),
     ("energy_per_inference_mj", "mJ/inf"),
 )
 #: columns that name a case (the rest are its status and figures)
-IDENTITY = ("model", "precision", "backend", "threads", "scenario", "batch", "concurrency")
-TEXT_COLUMNS = ("model", "precision", "backend", "scenario", "status")
+IDENTITY = ("device", "model", "precision", "backend", "threads", "scenario", "batch", "concurrency")
+TEXT_COLUMNS = ("device", "model", "precision", "backend", "scenario", "status")
 #: shorter names for a narrow terminal
 ABBREVIATIONS = {
     "scenario": {"single_stream": "single", "concurrent": "concur", "sustained": "sustain"},
@@ -65,6 +65,8 @@ def render_table(rows: Sequence[Mapping[str, Any]], width: int | None = None, pr
                ("model", "backend", "status")]
     if all(r.get("concurrency") in (None, "", 1) for r in rows):  # no concurrent case: no streams column
         columns = [(k, h) for k, h in columns if k != "concurrency"]
+    if len({r.get("device") for r in rows}) < 2:  # one device (the header names it): a farm run lists each
+        columns = [(k, h) for k, h in columns if k != "device"]
     layout = _Layout(columns, [[format_value(r.get(k)) for k, _ in columns] for r in rows], [], [])
     if width is not None:
         _fit(layout, width)

@@ -60,8 +60,8 @@ def save(run_dir: Path, name: str, store: Path, note: Callable[[str], None] = la
             (staging / "summary.csv").write_text(run.summary_csv(), encoding="utf-8")
             note(f"{run_dir / 'summary.csv'}: was missing; the baseline has it rebuilt from run.json")
         meta = {"name": name, "source": str(run_dir.resolve()), "saved_at": time.time(),
-                "device": run.device, "suite": (run.document.get("suite") or {}).get("name"),
-                "git_commit": run.document.get("git_commit"), "cases": len(run.records())}
+                "device": run.device, "suite": run.run_info.suite or None, "git_commit": run.run_info.git_commit,
+                "cases": len(run.records())}
         (staging / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         target = store / name
         old = None

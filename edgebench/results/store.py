@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from edgebench.errors import ResultsError
 from edgebench.files import atomic_write
+from edgebench.record import CaseRecord, RunHeader, resolve_threads
 from edgebench.results import schema
 from edgebench.results.summary import CSV_COLUMNS, case_summary, csv_row, format_cell
 
@@ -58,11 +59,13 @@ def loadgen_log_path(case_id: str, log_name: str) -> str:
 
 
 class RunStore:
-    """One run directory. ``document`` is the content of run.json, kept in memory and rewritten per case."""
+    """One run directory. ``document`` is the content of run.json, kept in memory and rewritten per case; only
+    the store writes it. Readers take the typed views: ``run_info`` (the header) and ``cases()`` (the records)."""
 
     def __init__(self, directory: Path, document: dict[str, Any]) -> None:
         self.directory = directory
         self.document = document
+        self._run_info: RunHeader | None = None
 
     # -- creation and loading ---------------------------------------------------------------------------
     @classmethod
@@ -94,10 +97,32 @@ class RunStore:
         check_records(document, path)
         return cls(directory, document)
 
-    # -- records ----------------------------------------------------------------------------------------
+    # -- typed views -----------------------------------------------------------------------------------
+    @property
+    def run_info(self) -> RunHeader:
+        """The run's header: its device(s) and their environments, suite, rules, state."""
+        if self._run_info is None:
+            self._run_info = RunHeader.from_json(self.document)
+        return self._run_info
+
+    def cases(self) -> list[CaseRecord]:
+        """Every case of the run, in run.json's order, as typed records."""
+        run = self.run_info
+        return [CaseRecord.from_json(r, run) for r in self.records()]
+
+    def case(self, case_id: str) -> CaseRecord:
+        return CaseRecord.from_json(self.record(case_id), self.run_info)
+
+    def case_specs(self) -> dict[str, Any]:
+        """case id -> the case as it was planned (``Case.to_json()``), for ``--resume``; {} when run.json has none."""
+        specs = self.document.get("case_specs")
+        return specs if isinstance(specs, dict) else {}
+
     @property
     def device(self) -> str:
-        return str(self.document.get("profile", {}).get("name", "unknown"))
+        return self.run_info.device
+
+    # -- records (the raw dicts of run.json: the store's own, and tests') -------------------------------
 
     def records(self) -> list[dict[str, Any]]:
         return self.document["cases"]
@@ -119,13 +144,19 @@ class RunStore:
         atomic_write(self.directory / raw_name, raw)
         for log_name, text in (result.get("loadgen_logs") or {}).items():  # LoadGen's own summary and detail
             atomic_write(self.directory / loadgen_log_path(result["case_id"], log_name), text.encode())
-        confidence = self.document.get("suite", {}).get("rules", {}).get("confidence", 0.95)
-        total_channel = self.document.get("profile", {}).get("sensors", {}).get("total_power_channel")
+        run = self.run_info
+        # the case's own device: a farm run keeps each device's profile, and each has its own total channel
+        device = run.device_info(record.get("device") or run.device)
+        total_channel = device.total_power_channel if device else None
+        runtime = result.get("runtime")
+        settings = record.get("settings")
         record.update({
             "status": status or result.get("status", schema.FAILED),
             "error": result.get("error"),
-            "runtime": result.get("runtime"),
-            "summary": case_summary(result, confidence, total_channel),
+            "runtime": runtime,
+            "threads": resolve_threads(runtime if isinstance(runtime, dict) else {},
+                                       settings if isinstance(settings, dict) else {}),
+            "summary": case_summary(result, run.confidence, total_channel),
             "raw_file": raw_name,
             "started_at": result.get("started_at"),
             "finished_at": result.get("finished_at"),
@@ -141,6 +172,17 @@ class RunStore:
     def finish(self, state: str = "complete") -> None:
         self.document["state"] = state
         self.document["finished_at"] = time.time()
+        self.flush()
+
+    def mark_resumed(self) -> None:
+        """The run is running again; ``resumed_at`` lists when each resume began (written with the next flush)."""
+        self.document["state"] = "running"
+        self.document.setdefault("resumed_at", []).append(time.time())
+        self._run_info = None
+
+    def set_system_state(self, state: Mapping[str, Any]) -> None:
+        """The device state the run ran in (``edgebench system show``), or why it could not be read."""
+        self.document["system_state"] = dict(state)
         self.flush()
 
     def raw_path(self, case_id: str) -> Path:
@@ -209,13 +251,14 @@ class RunStore:
 
     # -- files ------------------------------------------------------------------------------------------
     def flush(self) -> None:
+        self._run_info = None  # the header may have changed (state, finished_at)
         _being_written[:] = [self.directory]
         text = json.dumps(self.document, indent=1, sort_keys=False, default=str)
         atomic_write(self.directory / RUN_FILE, text.encode())
         atomic_write(self.directory / SUMMARY_FILE, self.summary_csv().encode())
 
     def summary_rows(self) -> list[dict[str, Any]]:
-        return [csv_row(self.device, r) for r in self.records()]
+        return [csv_row(r) for r in self.cases()]
 
     def summary_csv(self) -> str:
         buffer = io.StringIO()

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from edgebench.analysis.sensor_summary import summarize_sensors
 from edgebench.analysis.stats import summarize
 from edgebench.analysis.sustained import is_sustained
+from edgebench.record import CaseRecord, CaseSummary, Latency
 
 CSV_COLUMNS = (
     "device", "model", "backend", "precision", "threads", "scenario", "batch", "concurrency", "status", "n",
@@ -77,43 +78,41 @@ def loadgen_summary(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def csv_row(device: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    summary = record.get("summary") or {}
-    latency = summary.get("latency") or {}
-    sensors = summary.get("sensors") or {}
-    runtime = record.get("runtime") or {}
-    threads = runtime.get("intra_op_threads", runtime.get("num_threads", record.get("settings", {}).get("threads")))
-    row = {
-        "device": record.get("device") or device,
-        "model": record["model"],
-        "backend": record["backend"],
-        "precision": record["precision"],
-        "threads": threads,
-        "scenario": record["scenario"],
-        "batch": record["batch"],
-        "concurrency": record.get("concurrency", 1),
-        "status": record["status"],
-        "n": latency.get("n", 0) if latency else 0,
-        "latency_mean_ms": _ms(latency.get("mean_ns")),
-        "latency_p50_ms": _ms(latency.get("p50_ns")),
-        "latency_p90_ms": _ms(latency.get("p90_ns")),
-        "latency_p99_ms": _ms(latency.get("p99_ns")),
-        "latency_min_ms": _ms(latency.get("min_ns")),
-        "latency_max_ms": _ms(latency.get("max_ns")),
-        "throughput_ips": summary.get("throughput_ips"),
-        "load_ms": summary.get("load_ms"),
-        "first_inference_ms": summary.get("first_inference_ms"),
-        "peak_rss_mb": summary.get("peak_rss_mb"),
-        "power_avg_w": sensors.get("power_avg_w"),
-        "power_idle_w": sensors.get("power_idle_w"),
-        "energy_per_inference_mj": sensors.get("energy_per_inference_mj"),
-        "temp_max_c": sensors.get("temp_max_c"),
-        "throttled": sensors.get("throttled"),
-        "format": record.get("format"),
-        "case_id": record["case_id"],
-        "error": record.get("error") or record.get("skip_reason") or "",
+def csv_row(record: CaseRecord) -> dict[str, Any]:
+    """One line of summary.csv: the case, the device it ran on, and its figures."""
+    summary = record.summary or CaseSummary()
+    latency = summary.latency or Latency()
+    sensors = summary.sensors
+    return {
+        "device": record.device,
+        "model": record.model,
+        "backend": record.backend,
+        "precision": record.precision,
+        "threads": record.threads,
+        "scenario": record.scenario,
+        "batch": record.batch,
+        "concurrency": record.concurrency,
+        "status": record.status,
+        "n": latency.n,
+        "latency_mean_ms": latency.ms("mean_ns"),
+        "latency_p50_ms": latency.ms("p50_ns"),
+        "latency_p90_ms": latency.ms("p90_ns"),
+        "latency_p99_ms": latency.ms("p99_ns"),
+        "latency_min_ms": latency.ms("min_ns"),
+        "latency_max_ms": latency.ms("max_ns"),
+        "throughput_ips": summary.throughput_ips,
+        "load_ms": summary.load_ms,
+        "first_inference_ms": summary.first_inference_ms,
+        "peak_rss_mb": summary.peak_rss_mb,
+        "power_avg_w": sensors.power_avg_w,
+        "power_idle_w": sensors.power_idle_w,
+        "energy_per_inference_mj": sensors.energy_per_inference_mj,
+        "temp_max_c": sensors.temp_max_c,
+        "throttled": sensors.throttled,
+        "format": record.format,
+        "case_id": record.case_id,
+        "error": record.problem,
     }
-    return row
 
 
 def format_cell(value: Any) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -117,3 +120,64 @@ def test_a_profile_with_no_worker_fails_within_its_timeout_and_resume_finishes(d
     done = edgebench("run", "--resume", str(run_dir), timeout=60)
     assert done.returncode == 0, done.stderr
     assert {r["status"] for r in records(run_dir)} == {"ok"}
+
+
+def meter_profile(directory: Path, name: str, tree: Path, channel: str) -> Path:
+    """A local device whose sensors read ``tree`` (one hwmon power meter with two inputs), its total power being
+    ``channel``; both devices of the farm below read the same tree, each its own channel."""
+    path = directory / f"{name}.toml"
+    path.write_text(f'name = "{name}"\n{LOCAL}\n[backends.null]\n[sensors]\nexpected = ["hwmon"]\nroot = "{tree}"\n'
+                    f'period_ms = 20\ntotal_power_channel = "{channel}"\n')
+    return path
+
+
+def test_each_farm_device_reads_its_own_total_power_channel(dask_cluster: DaskCluster, tmp_path: Path) -> None:
+    """A farm run keeps each device's profile: a case's power comes from its own device's total channel (it
+    came from the farm's, which has none, so every device got the first power channel found), and show, the
+    CSVs and the reports name each case's own device, not ``farm``."""
+    tree = tmp_path / "tree"
+    meter = tree / "sys/class/hwmon/hwmon0"
+    meter.mkdir(parents=True)
+    for name, text in (("name", "meter"), ("power1_label", "board_a"), ("power1_input", "2000000"),
+                       ("power2_label", "board_b"), ("power2_input", "7000000")):  # uW: 2 W and 7 W
+        (meter / name).write_text(text + "\n")
+    suite = null_suite(tmp_path / "suite", threads="[1]", min_seconds=0.3, max_seconds=0.3)
+    low = meter_profile(tmp_path, "meterLow", tree, "hwmon.meter_board_a_mw")
+    high = meter_profile(tmp_path, "meterHigh", tree, "hwmon.meter_board_b_mw")
+    dask_cluster.start_agent(low, "agentLow")
+    dask_cluster.start_agent(high, "agentHigh")
+    run_dir = tmp_path / "run"
+    done = edgebench("run", "--cluster", dask_cluster.address, "--profile", str(low), "--profile", str(high),
+                     "--suite", str(suite), "--out", str(run_dir))
+    assert done.returncode == 0, done.stderr
+    cases = records(run_dir)
+    assert len(cases) == 4 and {c["status"] for c in cases} == {"ok"}
+    watts = {"meterLow": 2.0, "meterHigh": 7.0}
+    for case in cases:
+        figures = case["summary"]["sensors"]
+        assert figures["details"]["energy"]["channels"] == [
+            "hwmon.meter_board_a_mw" if case["device"] == "meterLow" else "hwmon.meter_board_b_mw"]
+        assert figures["power_avg_w"] == pytest.approx(watts[case["device"]])
+
+    with (run_dir / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((r["device"], float(r["power_avg_w"])) for r in rows) == [
+        ("meterHigh", 7.0), ("meterHigh", 7.0), ("meterLow", 2.0), ("meterLow", 2.0)]
+
+    shown = edgebench("show", str(run_dir), "--wide")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1].startswith(f"farm of 2 devices ({dask_cluster.address})")
+    host = socket.gethostname()
+    for name in ("meterLow", "meterHigh"):
+        assert any(line.startswith(f"  device {name} on {host}: ") for line in lines), shown.stdout
+    header = lines[4].split()
+    assert header[0] == "device" and sorted(line.split()[0] for line in lines[6:10]) == [
+        "meterHigh", "meterHigh", "meterLow", "meterLow"]
+    assert "None" not in shown.stdout
+
+    report = edgebench("report", str(run_dir), "--format", "csv")
+    assert report.returncode == 0, report.stderr
+    reported = list(csv.DictReader(io.StringIO(report.stdout)))
+    assert sorted(r["device"] for r in reported) == ["meterHigh", "meterHigh", "meterLow", "meterLow"]
+    assert sorted(float(r["power_avg_w"]) for r in reported) == [2.0, 2.0, 7.0, 7.0]

@@ -25,6 +25,7 @@ from edgebench.analysis.compare import (
 from edgebench.analysis.gates import parse_rule, parse_rules
 from edgebench.analysis.stats import summarize
 from edgebench.cli.main import main
+from edgebench.record import CaseRecord
 from edgebench.results.store import RunStore
 from tests.run_fixtures import case, latency_samples, make_run
 
@@ -79,10 +80,10 @@ def _skewed(rng, n: int, scale: float = 1.0):
     return np.round(x * scale)
 
 
-def _record(samples) -> dict:
+def _record(samples) -> CaseRecord:
     stats = summarize(samples)
-    return {"case_id": "c", "model": "m", "backend": "b", "batch": 1,
-            "summary": {"latency": stats.to_json(), "throughput_ips": 1e9 / stats.mean_ns}}
+    return CaseRecord.from_json({"case_id": "c", "model": "m", "backend": "b", "batch": 1,
+                                 "summary": {"latency": stats.to_json(), "throughput_ips": 1e9 / stats.mean_ns}})
 
 
 def _gate(rule, base, cur) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgebench.analysis.gates import DEFAULT_RULES, RuleError, parse_rule, parse_rules
+from edgebench.record import CaseRecord
 
 
 def test_relative_rules():
@@ -25,12 +26,13 @@ def test_throughput_gets_worse_when_it_drops():
 
 
 def test_throughput_of_concurrent_streams_is_what_they_finished_together():
-    single = {"batch": 2, "summary": {"latency": {"mean_ns": 4e6, "p50_ns": 5e6}, "throughput_ips": 500.0}}
+    single = CaseRecord.from_json({"batch": 2, "summary": {"latency": {"mean_ns": 4e6, "p50_ns": 5e6},
+                                                           "throughput_ips": 500.0}})
     assert parse_rule("throughput.mean:-5%").metric.value(single) == 2 * 1e9 / 4e6
     assert parse_rule("throughput.p50:-5%").metric.value(single) == 2 * 1e9 / 5e6
     # 4 streams: the wall-clock figure for the mean, 4 x batch at the median latency for p50
-    streams = {"batch": 2, "concurrency": 4,
-               "summary": {"latency": {"mean_ns": 4e6, "p50_ns": 5e6}, "throughput_ips": 1800.0}}
+    streams = CaseRecord.from_json({"batch": 2, "concurrency": 4,
+                                    "summary": {"latency": {"mean_ns": 4e6, "p50_ns": 5e6}, "throughput_ips": 1800.0}})
     assert parse_rule("throughput.mean:-5%").metric.value(streams) == 1800.0
     assert parse_rule("throughput.p50:-5%").metric.value(streams) == 4 * 2 * 1e9 / 5e6
 
@@ -69,11 +71,11 @@ def test_absolute_threshold_compares_differences():
 def test_scope():
     rule = parse_rule("latency.p99:+10%@model=kws_*,backend=tflite")
     assert rule.scope == (("model", "kws_*"), ("backend", "tflite"))
-    assert rule.applies({"model": "kws_int8", "backend": "tflite"})
-    assert not rule.applies({"model": "kws_int8", "backend": "onnxruntime"})
-    assert not rule.applies({"model": "mobilenet", "backend": "tflite"})
-    assert parse_rule("latency.p50:+5%@device=jetson*").applies({}, device="jetson-nano")
-    assert parse_rule("latency.p50:+5%@case=*b4").applies({"case_id": "m.fp32.null.batch.b4"})
+    assert rule.applies(CaseRecord.from_json({"model": "kws_int8", "backend": "tflite"}))
+    assert not rule.applies(CaseRecord.from_json({"model": "kws_int8", "backend": "onnxruntime"}))
+    assert not rule.applies(CaseRecord.from_json({"model": "mobilenet", "backend": "tflite"}))
+    assert parse_rule("latency.p50:+5%@device=jetson*").applies(CaseRecord.from_json({"device": "jetson-nano"}))
+    assert parse_rule("latency.p50:+5%@case=*b4").applies(CaseRecord.from_json({"case_id": "m.fp32.null.batch.b4"}))
 
 
 @pytest.mark.parametrize("text, fragment", [

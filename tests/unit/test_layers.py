@@ -22,7 +22,8 @@ PACKAGE_DIR = REPO / "edgebench"
 #: never another of its own layer (those stay independent of each other).
 LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("edgebench", "errors"),  # the version; the error types every part raises
-    ("wire", "files", "digest", "optional", "plugins", "quantiles"),  # what crosses the wire; small helpers
+    ("wire", "record", "files", "digest", "optional", "plugins", "quantiles"),  # what crosses the wire, the typed
+    # result record (what run.json holds: analysis, results and reporting all read it); small helpers
     ("backends", "sensors"),  # plugins that run on the device
     ("worker", "system"),  # the device half: what the agent runs
     ("config", "analysis"),  # host: parse suites and profiles; statistics of raw results

@@ -13,6 +13,7 @@ from edgebench.config.loadgen_settings import LoadgenSettings
 from edgebench.config.suite import parse_suite
 from edgebench.errors import ConfigError
 from edgebench.harness.matrix import expand
+from edgebench.record import CaseRecord
 from edgebench.results.summary import case_summary
 from edgebench.worker import loadgen_scenario as lgs
 from tests.conftest import MODELS
@@ -154,10 +155,11 @@ def test_summary_reports_loadgens_throughput_only_from_a_valid_run() -> None:
 
 def test_gate_metrics_read_loadgen_figures_of_their_scenario_only() -> None:
     rule = parse_rule("server.qps:-5%")
-    record = {"scenario": "server", "summary": case_summary(_server_result(True))}
+    record = CaseRecord.from_json({"scenario": "server", "summary": case_summary(_server_result(True))})
     assert rule.metric.value(record) == 750.0 and rule.applies(record)
-    assert not rule.applies({"scenario": "single_stream"})
-    assert rule.metric.value({"scenario": "server", "summary": case_summary(_server_result(False))}) is None
+    assert not rule.applies(CaseRecord.from_json({"scenario": "single_stream"}))
+    invalid = CaseRecord.from_json({"scenario": "server", "summary": case_summary(_server_result(False))})
+    assert rule.metric.value(invalid) is None
     offline = parse_rule("offline.throughput:-3%")
     assert offline.metric.worse == -1 and not offline.applies(record)
 
