@@ -38,6 +38,10 @@ class ModelFile:
     manifest: dict[str, Any] = field(default_factory=dict)
     #: ``suite: key: what is wrong with the file``: its cases fail with this line
     problem: str | None = None
+    #: a generated variant (edgebench.optimise.variants) the installed tools cannot build: its cases are skipped
+    unavailable: str | None = None
+    #: a generated variant: how it was made (recipe, tool and version, calibration, file size)
+    variant: dict[str, Any] = field(default_factory=dict)
 
 
 def model_format(path_or_url: str, source: str, key: str, local: Path | None = None) -> str:

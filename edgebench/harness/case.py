@@ -41,6 +41,12 @@ class Case:
     inputs_elsewhere: list[str] = field(default_factory=list)
     #: the LoadGen-driven scenarios: LoadgenSettings.to_json() (empty: the case does not go through LoadGen)
     loadgen: Mapping[str, Any] = field(default_factory=dict)
+    #: a generated variant: its recipe, tool, calibration and size (edgebench.optimise.variants); {} otherwise
+    variant: Mapping[str, Any] = field(default_factory=dict)
+    #: after the timed loop, a separate untimed pass with the runtime's per-operator profiler
+    profile_ops: bool = False
+    #: the untimed fidelity pass: how many fixed inputs (0: none)
+    fidelity_inputs: int = 8
 
     @property
     def data_files(self) -> list[Mapping[str, Any]]:
@@ -70,6 +76,7 @@ class Case:
         data["inputs"] = {k: dict(v) for k, v in self.inputs.items()}
         data["sensors"] = dict(self.sensors)
         data["loadgen"] = dict(self.loadgen)
+        data["variant"] = dict(self.variant)
         return data
 
     @classmethod

@@ -193,6 +193,9 @@ def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progre
     except (KeyboardInterrupt, Exception):  # a bug too: the run is not left "running"; --resume continues it
         store.finish("interrupted")
         raise
+    from edgebench.analysis.fidelity import attach_fidelity
+
+    attach_fidelity(store)  # every case's outputs against its model's reference, now that all have run
     store.finish("complete")
 
 
