@@ -272,6 +272,13 @@ def judge(rule: Rule, base: Mapping[str, Any], cur: Mapping[str, Any], base_samp
     common = {"case_id": cur["case_id"], "model": str(cur.get("model", "")), "backend": str(cur.get("backend", "")),
               "rule": rule.text, "metric": metric.name, "unit": metric.unit, "threshold": rule.threshold_text()}
     old, new = metric.value(base), metric.value(cur)
+    if rule.bound:  # a bound on the current run alone: no baseline value, no significance
+        if new is None:
+            return Check(**common, verdict=INCOMPARABLE, baseline=old, current=None,
+                         detail=f"{metric.name} is missing in the current run")
+        bad = rule.violates(new)
+        return Check(**common, verdict=WORSE if bad else SAME, baseline=old, current=new, test="bound",
+                     detail=f"{metric.name} {new:.6g} {'violates' if bad else 'within'} {rule.threshold_text()}")
     if old is None or new is None:
         side = "either run" if old is None and new is None else ("the baseline" if old is None else "the current run")
         return Check(**common, verdict=INCOMPARABLE, baseline=old, current=new,
