@@ -1,0 +1,178 @@
+"""The optimisation study: variants built from the shipped fp32 models, the fidelity figures, the per-op profile."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from edgebench.analysis.compare import SAME, WORSE, judge
+from edgebench.analysis.fidelity import compare_outputs
+from edgebench.analysis.gates import RuleError, parse_rule
+from edgebench.analysis.op_profile import summarize_profile
+from edgebench.backends.onnxruntime_backend import OnnxRuntimeBackend
+from edgebench.digest import sha256_of
+from edgebench.harness.feeds import Feeder
+from edgebench.harness.inputs import plan_inputs
+from edgebench.harness.untimed_passes import output_pass, profile_pass
+from edgebench.optimise.variants import VariantUnavailable, build_variant
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+MODELS = Path(__file__).resolve().parents[2] / "suites" / "models"
+SOURCE = MODELS / "kws_dscnn_fp32.onnx"
+ONNX_RECIPES = ("int8-dynamic", "int8-static", "int8-static-pc", "fp16", "prune-50")
+TFLITE_RECIPES = ("int8-dynamic", "int8-static", "int8-weight-only", "fp16")
+
+
+def build(path: Path, fmt: str, recipe: str, cache: Path):
+    return build_variant(path, sha256_of(path), fmt, recipe, {}, 0, "suite.toml", "models[0]", cache)
+
+
+def outputs_of(path: Path, backend=None) -> dict:
+    backend = backend or OnnxRuntimeBackend()
+    session = backend.load(str(path), {"threads": 1})
+    plans = plan_inputs(session.inputs, {}, 1, "suite.toml", "models[0]")
+    session.resize({p.tensor.name: p.shape for p in plans})
+    return output_pass(session, plans, 1, 0, "suite.toml", 4)
+
+
+@pytest.mark.parametrize("recipe", ONNX_RECIPES)
+def test_each_onnx_recipe_builds_a_model_that_runs_and_the_cache_skips_rebuilding(recipe, tmp_path):
+    pytest.importorskip("onnxconverter_common")
+    built = build(SOURCE, "onnx", recipe, tmp_path)
+    assert built.record["cached"] is False and built.path.is_file() and built.path != SOURCE
+    assert built.record["recipe"] == recipe and built.record["tool_version"]
+    if "static" in recipe:
+        assert built.record["calibration"] == {"source": "seeded generated (seed 0)", "samples": 16}
+    out = outputs_of(built.path)
+    assert out["inputs"] == 4 and len(out["samples"][0]) == 1
+    mtime = built.path.stat().st_mtime_ns
+    again = build(SOURCE, "onnx", recipe, tmp_path)
+    assert again.record["cached"] is True and again.path == built.path and again.path.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("recipe", TFLITE_RECIPES)
+def test_each_tflite_recipe_builds_a_model_that_runs(recipe, tmp_path):
+    pytest.importorskip("ai_edge_quantizer")
+    from edgebench.backends.tflite_backend import TFLiteBackend
+
+    built = build(MODELS / "kws_dscnn_fp32.tflite", "tflite", recipe, tmp_path)
+    assert built.record["tool"] == "ai-edge-quantizer"
+    out = outputs_of(built.path, TFLiteBackend())
+    assert out["inputs"] == 4
+
+
+def test_a_recipe_the_tools_cannot_apply_says_why(tmp_path):
+    with pytest.raises(VariantUnavailable, match="weight-only int8"):
+        build(SOURCE, "onnx", "int8-weight-only", tmp_path)
+
+
+def test_the_source_against_itself_is_exact():
+    figures = compare_outputs(outputs_of(SOURCE), outputs_of(SOURCE))
+    assert figures["cosine"] == 1.0 and figures["max_abs_err"] == 0.0 and figures["mean_abs_err"] == 0.0
+    assert figures["exact"] is True and figures["snr_db"] is None and figures["top1_agreement"] == 1.0
+
+
+def test_int8_fidelity_is_below_one_and_above_a_floor(tmp_path):
+    built = build(SOURCE, "onnx", "int8-static", tmp_path)
+    figures = compare_outputs(outputs_of(SOURCE), outputs_of(built.path))
+    assert 0.95 < figures["cosine"] < 1.0
+    assert figures["max_abs_err"] > 0 and figures["snr_db"] > 10
+
+
+def scaled_weights(source: Path, target: Path) -> Path:
+    """A numerically broken build: every weight tensor scaled by seeded factors drawn from N(1, 1)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(source))
+    rng = np.random.default_rng(3)
+    for index, init in enumerate(model.graph.initializer):
+        weights = numpy_helper.to_array(init)
+        if weights.dtype.kind == "f" and weights.ndim >= 2:
+            broken = (weights * rng.normal(1, 1, weights.shape)).astype(weights.dtype)
+            model.graph.initializer[index].CopyFrom(numpy_helper.from_array(broken, init.name))
+    onnx.save(model, str(target))
+    return target
+
+
+def record(figures: dict, case_id: str = "kws.broken") -> dict:
+    return {"case_id": case_id, "model": "kws", "backend": "onnxruntime", "status": "ok",
+            "summary": {"fidelity": figures}}
+
+
+def test_a_broken_variant_fails_the_cosine_gate_and_a_sound_one_passes(tmp_path):
+    reference = outputs_of(SOURCE)
+    broken = compare_outputs(reference, outputs_of(scaled_weights(SOURCE, tmp_path / "broken.onnx")))
+    sound = compare_outputs(reference, outputs_of(build(SOURCE, "onnx", "int8-static", tmp_path).path))
+    rule = parse_rule("fidelity.cosine:>=0.99")
+
+    def verdict(figures: dict) -> str:
+        return judge(rule, record(figures), record(figures), lambda _: [], lambda _: [], 0.001, "mannwhitney").verdict
+
+    assert broken["cosine"] < 0.99
+    assert verdict(broken) == WORSE and verdict(sound) == SAME
+
+
+def test_bound_rules_name_the_better_direction():
+    assert parse_rule("fidelity.max_abs_err:<=0.05").bound == "<="
+    with pytest.raises(RuleError, match="better when higher: write fidelity.cosine:>=0.99"):
+        parse_rule("fidelity.cosine:<=0.99")
+
+
+def test_op_type_shares_sum_to_one_hundred_percent():
+    session_settings = {"threads": 1}
+    backend = OnnxRuntimeBackend()
+    session = backend.load(str(SOURCE), session_settings)
+    plans = plan_inputs(session.inputs, {}, 1, "suite.toml", "models[0]")
+    shapes = {p.tensor.name: p.shape for p in plans}
+    feeds = Feeder.build(plans, 1, 0, "suite.toml").current()
+    case = SimpleNamespace(backend="onnxruntime", model_path=str(SOURCE))
+    raw = profile_pass(case, backend, session_settings, shapes, feeds)
+    assert raw["iterations"] >= 2 and '"cat"' in raw["trace_text"]
+    summary = summarize_profile(raw)
+    shares = [entry["share"] for entry in summary["op_types"]]
+    assert sum(shares) == pytest.approx(1.0)
+    assert summary["inferences"] == raw["iterations"] - 1  # the first is a warm-up
+    assert {"Conv"} <= {entry["op"] for entry in summary["op_types"]}
+    assert 0 < summary["covered"] <= 1.0
+
+
+def test_the_profiling_pass_of_tflite_is_a_skip_with_the_reason():
+    case = SimpleNamespace(backend="tflite", model_path="x.tflite")
+    assert "per-operator profiler" in profile_pass(case, None, {}, {}, {})["skipped"]
+
+
+def test_variants_in_a_suite_become_models_of_their_own(tmp_path, monkeypatch):
+    pytest.importorskip("onnxconverter_common")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from edgebench.config.suite import load_suite
+    from edgebench.harness.matrix import expand
+
+    shutil.copy(SOURCE, tmp_path / "kws.onnx")
+    (tmp_path / "s.toml").write_text(
+        'name = "s"\n[[models]]\nname = "kws"\npath = "kws.onnx"\nvariants = ["fp32", "fp16", "int8-weight-only"]\n'
+        '[[backends]]\nname = "onnxruntime"\nthreads = 1\nprofile_ops = true\n')
+    suite = load_suite(tmp_path / "s.toml")
+    assert [m.precision for m in suite.models] == ["fp32", "fp16", "int8-weight-only"]
+    cases = {c.precision: c for c in expand(suite)}
+    assert cases["fp32"].model_path == str(tmp_path / "kws.onnx") and cases["fp32"].profile_ops
+    assert cases["fp16"].variant["recipe"] == "fp16" and cases["fp16"].model_path.endswith(".fp16.onnx")
+    assert "weight-only int8" in cases["int8-weight-only"].skip_reason
+    assert suite.to_json()["reference"] == {"precision": "fp32", "backend": "onnxruntime"}
+
+
+def test_an_unknown_variant_is_one_line_naming_the_key(tmp_path):
+    from edgebench.config.suite import load_suite
+    from edgebench.errors import ConfigError
+
+    shutil.copy(SOURCE, tmp_path / "kws.onnx")
+    (tmp_path / "s.toml").write_text('[[models]]\nname = "kws"\npath = "kws.onnx"\nvariants = ["int3"]\n'
+                                     '[[backends]]\nname = "onnxruntime"\n')
+    with pytest.raises(ConfigError, match=r"models\[0\]\.variants\[0\]: unknown variant 'int3'"):
+        load_suite(tmp_path / "s.toml")
