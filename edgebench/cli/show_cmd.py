@@ -30,4 +30,8 @@ def run(args: argparse.Namespace) -> int:
     print(wrap_line(f"device {store.device}: {env.get('cpu_model')}, {env.get('cpu_count')} cores, {env.get('os')}; "
                     f"suite {doc.get('suite', {}).get('name')}", width))
     print(render_table(store.summary_rows(), width=width))
+    from edgebench.reporting.study import build_study, render_text
+
+    for line in render_text(build_study(store)):  # fidelity and top operator types, when the run has them
+        print(wrap_line(line, width))
     return 0
