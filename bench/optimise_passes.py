@@ -22,6 +22,14 @@ from edgebench.results.store import RunStore
 REPO = Path(__file__).resolve().parents[1]
 
 
+def ratio(value: float | None, loop_ms: float) -> str:
+    return f"{value / loop_ms:6.3f}" if value is not None and loop_ms else "-".rjust(6)
+
+
+def ms(value: float | None, width: int) -> str:
+    return f"{value:{width}.1f}" if value is not None else "-".rjust(width)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir", nargs="?", type=Path)
@@ -41,12 +49,8 @@ def main() -> int:
         passes = (record.get("summary") or {}).get("untimed_pass_ms") or {}
         fid, ops = passes.get("outputs"), passes.get("op_profile")
 
-        def ratio(value: float | None) -> str:
-            return f"{value / loop_ms:6.3f}" if value is not None and loop_ms else f"{'-':>6}"
-
-        print(f"{record['case_id'][:62]:<62} {loop_ms:8.0f} "
-              f"{(f'{fid:11.1f}' if fid is not None else '-':>11)} {ratio(fid)} "
-              f"{(f'{ops:9.1f}' if ops is not None else '-':>9)} {ratio(ops)}")
+        print(f"{record['case_id'][:62]:<62} {loop_ms:8.0f} {ms(fid, 11)} {ratio(fid, loop_ms)} {ms(ops, 9)} "
+              f"{ratio(ops, loop_ms)}")
     return 0
 
 

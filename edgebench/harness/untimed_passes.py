@@ -43,7 +43,7 @@ def fidelity_feeds(plans: Sequence[Any], batch: int, seed: int, source: str, cou
         return feeds, "data files"
     base = seed + FIDELITY_SEED_OFFSET
     return [Feeder.build(plans, batch, base + k, source).current() for k in range(count)], \
-        "seeded generated (seed %d + k)" % base
+        f"seeded generated (seed {base} + k)"
 
 
 def encode_output(value: Any, spec: Any) -> Dict[str, Any]:
@@ -90,7 +90,7 @@ def profile_pass(case: Any, backend: Any, settings: Dict[str, Any], shapes: Dict
     if case.backend == "tflite":
         return {"skipped": "the installed LiteRT Python package (ai_edge_litert / tflite_runtime) exposes no "
                            "per-operator profiler to Python; TFLite's benchmark_model --enable_op_profiling has one"}
-    return {"skipped": "backend %s has no per-operator profiler" % case.backend}
+    return {"skipped": f"backend {case.backend} has no per-operator profiler"}
 
 
 def _profile_onnxruntime(case: Any, backend: Any, settings: Dict[str, Any], shapes: Dict[str, Any],

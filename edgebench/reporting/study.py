@@ -189,13 +189,14 @@ def _pareto_svg(study: ModelStudy) -> str | None:
     with _figure(9, 3.2) as fig:
         for axis, cost, label, front in ((fig.add_subplot(1, 2, 1), "p50_ms", "p50 latency (ms)", "fast_front"),
                                          (fig.add_subplot(1, 2, 2), "file_bytes", "file size (KiB)", "small_front")):
-            points = [r for r in rows if getattr(r, cost) is not None]
+            points = [r for r in rows if getattr(r, cost) is not None and r.cosine is not None]
             scale = 1 / 1024 if cost == "file_bytes" else 1.0
             for r in points:
                 on = getattr(r, front)
-                axis.scatter(getattr(r, cost) * scale, 1 - r.cosine + 1e-9, marker="o" if on else "x",
+                gap = 1 - float(r.cosine or 0) + 1e-9
+                axis.scatter(getattr(r, cost) * scale, gap, marker="o" if on else "x",
                              color="C0" if r.backend == "onnxruntime" else "C1")
-                axis.annotate(f"{r.precision} {r.backend[:4]}", (getattr(r, cost) * scale, 1 - r.cosine + 1e-9),
+                axis.annotate(f"{r.precision} {r.backend[:4]}", (getattr(r, cost) * scale, gap),
                               fontsize=7, xytext=(3, 3), textcoords="offset points")
             axis.set_yscale("log")
             axis.set_xlabel(label)
