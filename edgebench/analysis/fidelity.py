@@ -133,6 +133,15 @@ def attach_fidelity(store: Any) -> int:
             figures["reference"] = ref["case_id"]
         figures["source"] = mine.get("source")
         record["summary"]["fidelity"] = figures
+        accuracy = record.get("accuracy") or {}
+        if accuracy:  # labelled data: top-1 accuracy of this case's outputs (MLPerf's accuracy mode)
+            from edgebench.config.accuracy import top1
+
+            try:
+                record["summary"]["accuracy"] = top1(accuracy["data"], accuracy["labels"], int(accuracy["output"]),
+                                                     mine["samples"])
+            except (OSError, KeyError, ValueError) as exc:
+                record["summary"]["accuracy"] = {"error": f"{accuracy.get('data')}: {exc}"}
         done += 1
     if done:
         store.flush()

@@ -13,6 +13,7 @@
     offline.throughput:-5%          the LoadGen offline scenario: samples/s
     fidelity.cosine:>=0.99          a bound on the current run alone: its outputs against the reference
     fidelity.max_abs_err:<=0.05     (fidelity.cosine, .snr_db, .top1_agreement, .max_abs_err, .mean_abs_err)
+    accuracy.top1:>=0.9             with labelled data ([models.accuracy])
 
 The sign says which way is worse. It may be left out (the metric's worse direction is used); the opposite
 sign is an error, since "latency.p50:-5%" would fail a pipeline for getting faster.
@@ -77,6 +78,9 @@ class Metric:
             if found is None and stat == "snr_db" and fidelity.get("exact"):
                 return float("inf")
             return None if found is None or isinstance(found, bool) else float(found)
+        if family == "accuracy":
+            found = (summary.get("accuracy") or {}).get(stat)
+            return None if found is None else float(found)
         if family in _LOADGEN_KEYS:  # LoadGen's figure, only from a run it called valid
             loadgen = summary.get("loadgen") or {}
             found = loadgen.get(_LOADGEN_KEYS[family]) if loadgen.get("valid") else None
@@ -112,6 +116,7 @@ def _build_metrics() -> dict[str, Metric]:
     for stat, worse in (("cosine", -1), ("snr_db", -1), ("top1_agreement", -1), ("max_abs_err", +1),
                         ("mean_abs_err", +1)):
         metrics[f"fidelity.{stat}"] = Metric(f"fidelity.{stat}", "", worse, {"": 1.0, "db": 1.0}, False)
+    metrics["accuracy.top1"] = Metric("accuracy.top1", "", -1, {"": 1.0}, False)
     metrics["offline.throughput"] = Metric("offline.throughput", "samples/s", -1, _IPS, False, "offline")
     return metrics
 

@@ -100,6 +100,8 @@ class ModelSpec:
     input_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: a generated variant of the suite's model (its precision is the variant's name): the recipe it asks for
     variant: str | None = None
+    #: ``[models.accuracy]``: labelled data (config/accuracy.py); {} when none
+    accuracy: Mapping[str, Any] = field(default_factory=dict)
 
     def inputs_for(self, model_file: ModelFile) -> tuple[dict[str, InputSpec], tuple[str, ...]]:
         """The specs that apply to ``model_file``, and the input names of the model's other files (a model in
@@ -168,6 +170,7 @@ class Suite:
                             "bytes": f.size_bytes, "url": f.url, **({"problem": f.problem} if f.problem else {})}
                            for f in m.files],
                  "inputs": {name: spec.to_json() for name, spec in m.inputs.items()},
+                 **({"accuracy": dict(m.accuracy)} if m.accuracy else {}),
                  **({"variant": m.variant,
                      "variant_files": [dict(f.variant, unavailable=f.unavailable) for f in m.files]}
                     if m.variant else {})}
@@ -223,9 +226,12 @@ def _parse_one_model(table: Table, base_dir: Path) -> ModelSpec:
     if precision not in PRECISIONS:
         raise table.error("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     inputs = parse_inputs(table, base_dir)
+    from edgebench.config.accuracy import parse_accuracy
+
+    accuracy, inputs = parse_accuracy(table.table("accuracy"), base_dir, inputs)
     table.done()
     names = check_against_onnx(inputs, tuple(files), table.source)
-    return ModelSpec(name, precision, tuple(files), inputs, table.prefix, names)
+    return ModelSpec(name, precision, tuple(files), inputs, table.prefix, names, accuracy=accuracy)
 
 
 def _parse_backend(table: Table) -> BackendSpec:

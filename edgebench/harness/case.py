@@ -45,8 +45,10 @@ class Case:
     variant: Mapping[str, Any] = field(default_factory=dict)
     #: after the timed loop, a separate untimed pass with the runtime's per-operator profiler
     profile_ops: bool = False
-    #: the untimed fidelity pass: how many fixed inputs (0: none)
+    #: the untimed fidelity pass: how many fixed inputs (0: none); every labelled sample with ``accuracy``
     fidelity_inputs: int = 8
+    #: ``[models.accuracy]`` (config/accuracy.py): the host scores the fidelity pass's outputs against its labels
+    accuracy: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def data_files(self) -> list[Mapping[str, Any]]:
@@ -77,6 +79,7 @@ class Case:
         data["sensors"] = dict(self.sensors)
         data["loadgen"] = dict(self.loadgen)
         data["variant"] = dict(self.variant)
+        data["accuracy"] = dict(self.accuracy)
         return data
 
     @classmethod

@@ -78,7 +78,12 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         model_key=model.key, inputs_elsewhere=list(elsewhere),
         loadgen=scenario.loadgen.to_json() if scenario.loadgen else {},
         variant=dict(model_file.variant), profile_ops=backend_spec_profile_ops(suite, backend_name),
+        accuracy=dict(model.accuracy),
+        **({"fidelity_inputs": min(int(model.accuracy["samples"]), MAX_ACCURACY_SAMPLES)} if model.accuracy else {}),
     )
+
+
+MAX_ACCURACY_SAMPLES = 1000
 
 
 def backend_spec_profile_ops(suite: Suite, backend_name: str) -> bool:

@@ -14,7 +14,7 @@ CSV_COLUMNS = (
     "throughput_ips", "load_ms", "first_inference_ms", "peak_rss_mb",
     "power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled",
     "fidelity_cosine", "fidelity_max_abs_err", "fidelity_mean_abs_err", "fidelity_snr_db", "fidelity_top1_agreement",
-    "model_bytes", "format", "case_id", "error",
+    "accuracy_top1", "model_bytes", "format", "case_id", "error",
 )
 
 
@@ -123,6 +123,7 @@ def csv_row(device: str, record: Mapping[str, Any]) -> dict[str, Any]:
         "fidelity_mean_abs_err": fidelity.get("mean_abs_err"),
         "fidelity_snr_db": fidelity.get("snr_db"),
         "fidelity_top1_agreement": fidelity.get("top1_agreement"),
+        "accuracy_top1": (summary.get("accuracy") or {}).get("top1"),
         "model_bytes": (record.get("variant") or {}).get("file_bytes"),
         "format": record.get("format"),
         "case_id": record["case_id"],
