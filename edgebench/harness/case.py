@@ -8,6 +8,10 @@ from typing import Any, Mapping
 from edgebench.config.suite import RunRules
 
 
+#: the untimed fidelity pass's fixed inputs per case (without labelled data)
+DEFAULT_FIDELITY_INPUTS = 8
+
+
 @dataclass(frozen=True)
 class Case:
     case_id: str
@@ -46,7 +50,7 @@ class Case:
     #: after the timed loop, a separate untimed pass with the runtime's per-operator profiler
     profile_ops: bool = False
     #: the untimed fidelity pass: how many fixed inputs (0: none); every labelled sample with ``accuracy``
-    fidelity_inputs: int = 8
+    fidelity_inputs: int = DEFAULT_FIDELITY_INPUTS
     #: ``[models.accuracy]`` (config/accuracy.py): the host scores the fidelity pass's outputs against its labels
     accuracy: Mapping[str, Any] = field(default_factory=dict)
 

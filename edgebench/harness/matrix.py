@@ -25,7 +25,7 @@ from edgebench.config.suite import (
     takes_concurrency,
 )
 from edgebench.errors import ConfigError
-from edgebench.harness.case import Case, make_case_id
+from edgebench.harness.case import DEFAULT_FIDELITY_INPUTS, Case, make_case_id
 
 CASE_FIELDS = ("model", "precision", "format", "backend", "scenario", "batch", "concurrency", "case_id")
 
@@ -79,7 +79,7 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         loadgen=scenario.loadgen.to_json() if scenario.loadgen else {},
         variant=dict(model_file.variant), profile_ops=backend_spec_profile_ops(suite, backend_name),
         accuracy=dict(model.accuracy),
-        fidelity_inputs=min(int(model.accuracy["samples"]), MAX_ACCURACY_SAMPLES) if model.accuracy else 8,
+        fidelity_inputs=min(int(model.accuracy["samples"]), MAX_ACCURACY_SAMPLES) if model.accuracy else DEFAULT_FIDELITY_INPUTS,
     )
 
 
