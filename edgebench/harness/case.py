@@ -7,7 +7,6 @@ from typing import Any, Mapping
 
 from edgebench.config.suite import RunRules
 
-
 #: the untimed fidelity pass's fixed inputs per case (without labelled data)
 DEFAULT_FIDELITY_INPUTS = 8
 

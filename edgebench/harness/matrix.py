@@ -79,7 +79,8 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         loadgen=scenario.loadgen.to_json() if scenario.loadgen else {},
         variant=dict(model_file.variant), profile_ops=backend_spec_profile_ops(suite, backend_name),
         accuracy=dict(model.accuracy),
-        fidelity_inputs=min(int(model.accuracy["samples"]), MAX_ACCURACY_SAMPLES) if model.accuracy else DEFAULT_FIDELITY_INPUTS,
+        fidelity_inputs=(min(int(model.accuracy["samples"]), MAX_ACCURACY_SAMPLES) if model.accuracy
+                         else DEFAULT_FIDELITY_INPUTS),
     )
 
 
