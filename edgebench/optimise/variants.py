@@ -35,13 +35,17 @@ A recipe the installed tools cannot apply is not an error of the suite: the vari
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import os
 import shutil
+import sys
 import tempfile
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping
+from typing import Any, Callable, Dict, Iterator, List, Mapping
 
 #: every variant name a suite may ask for
 RECIPES = ("fp32", "int8-dynamic", "int8-static", "int8-static-pc", "int8-weight-only", "fp16", "prune-50",
@@ -263,6 +267,20 @@ def _signature_inputs(path: Path) -> tuple[str, Dict[str, str]]:
     return key, names
 
 
+@contextmanager
+def quiet_tools() -> Iterator[None]:
+    """The tools' own chatter (onnxruntime.quantization's advice on the root logger, ai-edge-quantizer's progress
+    bars and report) kept off the run's terminal, which shows edgebench's lines."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        root.setLevel(level)
+
+
 # -- the cache -----------------------------------------------------------------------------------------------
 def cache_key(source_sha256: str, variant: str, fmt: str, tool: str, version: str | None,
               calibration: Mapping[str, Any]) -> str:
@@ -298,7 +316,10 @@ def build_variant(source: Path, source_sha256: str, fmt: str, variant: str, spec
     work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
     try:
         built = work / target.name
-        info = (_build_onnx if fmt == "onnx" else _build_tflite)(variant, source, built, calibrate)
+        sys.stderr.write(f"edgebench: building variant {variant} of {source.name} with {tool} {version} "
+                         f"(cached for later runs)\n")
+        with quiet_tools():
+            info = (_build_onnx if fmt == "onnx" else _build_tflite)(variant, source, built, calibrate)
         if not built.is_file() or built.stat().st_size == 0:
             raise VariantUnavailable(f"{tool} {version} wrote no model for {variant}")
         record = {"recipe": variant, "format": fmt, "tool": tool, "tool_version": version,
