@@ -53,11 +53,13 @@ def _row(record: Mapping[str, Any]) -> StudyRow:
     latency = summary.get("latency") or {}
     fidelity = summary.get("fidelity") or {}
     variant = record.get("variant") or {}
-    recipe = variant.get("recipe") or record.get("precision") or "-"
+    recipe = "source" if variant.get("tool") == "none" else "-"
     if variant.get("tool") and variant.get("tool") != "none":
-        recipe += f" ({variant['tool']} {variant.get('tool_version') or ''})".rstrip()
-    if (variant.get("calibration") or {}).get("source"):
-        recipe += f", calibrated on {variant['calibration']['samples']} {variant['calibration']['source']}"
+        recipe = f"{variant['tool']} {variant.get('tool_version') or ''}".rstrip()
+    calibration = variant.get("calibration") or {}
+    if calibration.get("source"):
+        origin = "data" if calibration["source"] == "data files" else "seeded"
+        recipe += f", calibrated on {calibration.get('samples')} {origin} inputs"
 
     def ms(key: str) -> float | None:
         return latency[key] / 1e6 if latency.get(key) is not None else None
@@ -113,21 +115,36 @@ def build_study(store: Any) -> list[ModelStudy]:
     return studies
 
 
-HEADER = ["variant", "backend", "recipe", "size KiB", "load ms", "p50 ms", "p99 ms", "peak MiB", "mJ/inf",
+SHORT_BACKENDS = {"onnxruntime": "onnxrt"}
+#: operator types the bar chart names; the others are summed as "other"
+TOP_OPS = 9
+
+HEADER = ["variant", "backend", "built with", "size KiB", "load ms", "p50 ms", "p99 ms", "peak MiB", "mJ/inf",
           "cosine", "SNR dB", "top-1 agr.", "front"]
 
 
 def _cells(row: StudyRow) -> list[str]:
+    backend = SHORT_BACKENDS.get(row.backend, row.backend)
     if row.status != "ok":
-        return [row.precision, row.backend, row.recipe, row.status] + [""] * (len(HEADER) - 4)
+        return [row.precision, backend, row.recipe, row.status] + ["-"] * (len(HEADER) - 4)
     fronts = "/".join(name for name, on in (("speed", row.fast_front), ("size", row.small_front)) if on)
-    return [row.precision, row.backend, row.recipe,
+    return [row.precision, backend, row.recipe,
             format_value(row.file_bytes / 1024 if row.file_bytes else None), format_value(row.load_ms),
             format_value(row.p50_ms), format_value(row.p99_ms), format_value(row.peak_mib),
             format_value(row.energy_mj),
             "1 (exact)" if row.exact else (f"{row.cosine:.6f}" if row.cosine is not None else "-"),
             "exact" if row.exact else format_value(row.snr_db),
             format_value(row.top1), fronts or "-"]
+
+
+def _table(rows: Sequence[StudyRow]) -> tuple[list[str], list[list[str]]]:
+    """The header and cells, without the columns no measured row has a value in (energy without a power sensor,
+    top-1 agreement without class scores)."""
+    cells = [_cells(row) for row in rows]
+    measured = [c for row, c in zip(rows, cells) if row.status == "ok"]
+    keep = [i for i, title in enumerate(HEADER)
+            if i < 4 or title == "front" or any(c[i] not in ("-", "") for c in measured)]
+    return [HEADER[i] for i in keep], [[c[i] if i < len(c) else "" for i in keep] for c in cells]
 
 
 # -- Markdown ------------------------------------------------------------------------------------------------
@@ -139,9 +156,10 @@ def render_markdown(studies: Sequence[ModelStudy]) -> list[str]:
              "`front`: on the Pareto front of p50 against cosine (speed) or file size against cosine (size).", ""]
     for study in studies:
         lines += [f"### {study.model}", "", f"Reference: `{study.reference or 'none ran ok'}`", ""]
-        lines.append("| " + " | ".join(HEADER) + " |")
-        lines.append("|" + "|".join("---" for _ in HEADER) + "|")
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(row)) + " |" for row in study.rows]
+        header, cells = _table(study.rows)
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
         lines.append("")
         for base, other, rows in study.op_comparisons:
             lines += [f"Per operator type, µs per inference: `{base.precision}` against `{other.precision}` "
@@ -162,11 +180,14 @@ def render_html(studies: Sequence[ModelStudy]) -> str:
              "fixed inputs, untimed). <i>front</i>: on the Pareto front of p50 against cosine (speed) or file size "
              "against cosine (size).</p>"]
     for study in studies:
-        head = "".join(f"<th>{escape(h)}</th>" for h in HEADER)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(row)) + "</tr>" for row in study.rows)
+        header, cells = _table(study.rows)
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        narrow = header.index("built with")  # the long text wraps, the figures stay in view
+
+        body = "".join("<tr>" + "".join(_td(c, i == narrow) for i, c in enumerate(row)) + "</tr>" for row in cells)
         parts.append(f"<h3>{escape(study.model)}</h3><p class=\"meta\">Reference: "
                      f"<code>{escape(study.reference or 'none ran ok')}</code></p>"
-                     f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+                     f"<table style=\"font-size:85%\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         svg = _pareto_svg(study)
         if svg:
             parts.append(f"<figure>{svg}<figcaption>{escape(study.model)}: speed and size against fidelity"
@@ -178,12 +199,18 @@ def render_html(studies: Sequence[ModelStudy]) -> str:
     return "\n".join(parts)
 
 
+def _td(text: str, narrow: bool) -> str:
+    return f'<td style="max-width:15em;white-space:normal">{escape(text)}</td>' if narrow else f"<td>{escape(text)}</td>"
+
+
 def _pareto_svg(study: ModelStudy) -> str | None:
     from edgebench.optional import missing
 
     rows = [r for r in study.rows if r.status == "ok" and r.cosine is not None]
     if missing("matplotlib") or len(rows) < 2:
         return None
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     from edgebench.reporting.plots import _figure, to_svg
 
     with _figure(9, 3.2) as fig:
@@ -199,8 +226,10 @@ def _pareto_svg(study: ModelStudy) -> str | None:
                 axis.annotate(f"{r.precision} {r.backend[:4]}", (getattr(r, cost) * scale, gap),
                               fontsize=7, xytext=(3, 3), textcoords="offset points")
             axis.set_yscale("log")
+            axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
+            axis.yaxis.set_minor_formatter(NullFormatter())
             axis.set_xlabel(label)
-            axis.set_ylabel("1 - cosine (lower is closer)")
+            axis.set_ylabel("1 - cosine (exact: 1e-09)")
         return to_svg(fig)
 
 
@@ -212,22 +241,27 @@ def _op_types_svg(study: ModelStudy) -> str | None:
         return None
     from edgebench.reporting.plots import _figure, to_svg
 
-    ops: list[str] = []
+    totals: dict[str, float] = {}
     for row in profiled:
-        for entry in row.op_profile["op_types"][:8]:
-            if entry["op"] not in ops:
-                ops.append(entry["op"])
-    with _figure(9, 0.5 + 0.3 * len(profiled)) as fig:
+        for entry in row.op_profile["op_types"]:
+            totals[entry["op"]] = totals.get(entry["op"], 0.0) + (entry["share"] or 0.0)
+    ops = sorted(totals, key=lambda op: -totals[op])[:TOP_OPS]  # the rest is one bar segment, "other"
+
+    def time_of(row: StudyRow, op: str | None) -> float:
+        entries = row.op_profile["op_types"]
+        chosen = [e for e in entries if (e["op"] == op if op else e["op"] not in ops)]
+        return float(sum(e["per_inference_us"] or 0.0 for e in chosen))
+
+    with _figure(9, 0.8 + 0.32 * len(profiled)) as fig:
         axis = fig.add_subplot(1, 1, 1)
         labels = [f"{r.precision} {r.backend}" for r in profiled]
         left = [0.0] * len(profiled)
-        for index, op in enumerate(ops):
-            widths = [next((e["per_inference_us"] or 0 for e in r.op_profile["op_types"] if e["op"] == op), 0.0)
-                      for r in profiled]
-            axis.barh(labels, widths, left=left, label=op, color=f"C{index % 10}")
+        for index, op in enumerate([*ops, None]):
+            widths = [time_of(r, op) for r in profiled]
+            axis.barh(labels, widths, left=left, label=op or "other", color=f"C{index % 10}" if op else "0.75")
             left = [a + b for a, b in zip(left, widths)]
         axis.set_xlabel("µs per inference")
-        axis.legend(fontsize=7, ncol=min(4, len(ops)), loc="lower right")
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return to_svg(fig)
 
 
