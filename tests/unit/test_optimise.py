@@ -176,3 +176,16 @@ def test_an_unknown_variant_is_one_line_naming_the_key(tmp_path):
                                      '[[backends]]\nname = "onnxruntime"\n')
     with pytest.raises(ConfigError, match=r"models\[0\]\.variants\[0\]: unknown variant 'int3'"):
         load_suite(tmp_path / "s.toml")
+
+
+def test_bench_profile_ops_turns_on_the_profiling_pass():
+    from edgebench.cli.bench_cmd import build_suite
+    from edgebench.cli.main import build_parser
+    from edgebench.harness.matrix import expand
+
+    args = build_parser().parse_args(["bench", str(SOURCE), "--profile-ops"])
+    suite = build_suite(args)
+    assert suite.backends[0].profile_ops is True and "profile_ops" not in suite.backends[0].settings
+    assert all(case.profile_ops for case in expand(suite))
+    plain = build_suite(build_parser().parse_args(["bench", str(SOURCE)]))
+    assert not any(case.profile_ops for case in expand(plain))
