@@ -85,12 +85,12 @@ def compare_outputs(reference: Mapping[str, Any], current: Mapping[str, Any]) ->
 
 
 def pick_reference(records: Sequence[Mapping[str, Any]], model: str, device: str | None,
-                   reference: Mapping[str, str]) -> Mapping[str, Any] | None:
+                   reference: Mapping[str, str], batch: Any = 1) -> Mapping[str, Any] | None:
     """The record fidelity compares ``model``'s cases with on ``device``: the reference precision on the reference
-    backend, ok, with outputs; single_stream, batch 1 and the CPU provider preferred."""
+    backend, ok; the same batch (the outputs' shapes), single_stream and the CPU provider preferred."""
     def rank(record: Mapping[str, Any]) -> tuple:
         providers = (record.get("settings") or {}).get("providers") or ["CPUExecutionProvider"]
-        return (record.get("scenario") != "single_stream", record.get("batch") != 1,
+        return (record.get("batch") != batch, record.get("scenario") != "single_stream", record.get("batch") != 1,
                 providers[0] != "CPUExecutionProvider", record.get("case_id"))
 
     found = [r for r in records if r.get("model") == model and r.get("precision") == reference.get("precision")
@@ -123,7 +123,7 @@ def attach_fidelity(store: Any) -> int:
         mine = outputs_of(record)
         if not mine or mine.get("error") or not mine.get("samples"):
             continue
-        ref = pick_reference(records, record["model"], record.get("device") or None, reference)
+        ref = pick_reference(records, record["model"], record.get("device") or None, reference, record.get("batch"))
         if ref is None:
             figures: dict[str, Any] = {"error": f"no reference case ({reference.get('precision')} on "
                                                 f"{reference.get('backend')}) for model {record['model']} ran ok"}

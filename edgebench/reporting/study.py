@@ -86,8 +86,13 @@ def _front(rows: Sequence[StudyRow], cost: str) -> None:
 
 def build_study(store: Any) -> list[ModelStudy]:
     records = store.records()
-    if not any((r.get("summary") or {}).get("fidelity") or (r.get("summary") or {}).get("op_profile")
-               or r.get("variant") for r in records):
+    precisions: dict[Any, set] = {}
+    for r in records:
+        precisions.setdefault(r.get("model"), set()).add(r.get("precision"))
+    # a study: variants, per-operator profiles, or a model measured in several precisions (fidelity says how far
+    # they drift); a plain run's fidelity (each case exact against itself) is in summary.csv and show
+    if not any((r.get("summary") or {}).get("op_profile") or r.get("variant") for r in records) \
+            and not any(len(p) > 1 for p in precisions.values()):
         return []
     reference = (store.document.get("suite") or {}).get("reference") or {}
     studies = []
@@ -200,7 +205,8 @@ def render_html(studies: Sequence[ModelStudy]) -> str:
 
 
 def _td(text: str, narrow: bool) -> str:
-    return f'<td style="max-width:15em;white-space:normal">{escape(text)}</td>' if narrow else f"<td>{escape(text)}</td>"
+    style = ' style="max-width:15em;white-space:normal"' if narrow else ""
+    return f"<td{style}>{escape(text)}</td>"
 
 
 def _pareto_svg(study: ModelStudy) -> str | None:
