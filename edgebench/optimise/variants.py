@@ -20,6 +20,7 @@ int8-weight-only     (skipped: onnxruntime has no weight-only int8      ``weight
                      for these operators)
 fp16                 ``convert_float_to_float16``, inputs and           weight-only float casting to 16 bits
                      outputs kept fp32
+fp16-full            the same, inputs and outputs fp16 too              (skipped)
 prune-50, prune-90   weights (initialisers of 2+ dimensions) with the  (skipped: no TFLite writer needed here)
                      smallest magnitudes set to zero, per tensor
 ===================  ===============================================  ==========================================
@@ -48,8 +49,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping
 
 #: every variant name a suite may ask for
-RECIPES = ("fp32", "int8-dynamic", "int8-static", "int8-static-pc", "int8-weight-only", "fp16", "prune-50",
-           "prune-90")
+RECIPES = ("fp32", "int8-dynamic", "int8-static", "int8-static-pc", "int8-weight-only", "fp16", "fp16-full",
+           "prune-50", "prune-90")
 #: static recipes: how many inputs calibrate them
 CALIBRATION_SAMPLES = 16
 #: bump when a recipe's code changes what it builds, so cached files are rebuilt
@@ -87,7 +88,7 @@ def tool_of(variant: str, fmt: str) -> tuple[str, str | None]:
     if variant == "fp32":
         return "none", "-"
     if fmt == "onnx":
-        if variant == "fp16":
+        if variant.startswith("fp16"):
             return "onnxconverter-common", _version("onnxconverter-common")
         if variant.startswith("prune-"):
             return "onnx", _version("onnx")
@@ -154,13 +155,14 @@ def _build_onnx(variant: str, source: Path, target: Path, calibrate: Callable[[A
         info["settings"] = {"format": "QDQ", "per_channel": per_channel, "activation_type": "QInt8",
                             "weight_type": "QInt8"}
         info["calibration"] = {"source": origin, "samples": len(feeds)}
-    elif variant == "fp16":
+    elif variant in ("fp16", "fp16-full"):
         import onnx
         from onnxconverter_common import float16
 
+        keep_io = variant == "fp16"
         model = onnx.load(str(source))
-        onnx.save(float16.convert_float_to_float16(model, keep_io_types=True), str(target))
-        info["settings"] = {"keep_io_types": True}
+        onnx.save(float16.convert_float_to_float16(model, keep_io_types=keep_io), str(target))
+        info["settings"] = {"keep_io_types": keep_io}
     elif variant.startswith("prune-"):
         sparsity = int(variant.split("-", 1)[1]) / 100
         info["settings"] = {"sparsity": sparsity, "scope": "per tensor, initialisers of 2+ dimensions"}
@@ -211,6 +213,8 @@ def _build_tflite(variant: str, source: Path, target: Path,
                                  "use int8-static")
     if variant.startswith("prune-"):
         raise VariantUnavailable("pruning is built for ONNX models only")
+    if variant == "fp16-full":
+        raise VariantUnavailable("ai-edge-quantizer casts weights to fp16 but keeps fp32 inputs and outputs: use fp16")
     try:
         from ai_edge_quantizer import quantizer, recipe, recipe_manager
         from ai_edge_quantizer.algorithm_manager import AlgorithmName

@@ -25,7 +25,7 @@ pytest.importorskip("onnx")
 
 MODELS = Path(__file__).resolve().parents[2] / "suites" / "models"
 SOURCE = MODELS / "kws_dscnn_fp32.onnx"
-ONNX_RECIPES = ("int8-dynamic", "int8-static", "int8-static-pc", "fp16", "prune-50")
+ONNX_RECIPES = ("int8-dynamic", "int8-static", "int8-static-pc", "fp16", "fp16-full", "prune-50")
 TFLITE_RECIPES = ("int8-dynamic", "int8-static", "int8-weight-only", "fp16")
 
 
