@@ -89,10 +89,11 @@ def build_study(store: Any) -> list[ModelStudy]:
     precisions: dict[Any, set] = {}
     for r in records:
         precisions.setdefault(r.get("model"), set()).add(r.get("precision"))
-    # a study: variants, per-operator profiles, or a model measured in several precisions (fidelity says how far
-    # they drift); a plain run's fidelity (each case exact against itself) is in summary.csv and show
+    # a study: variants, per-operator profiles, or a model measured in several precisions with fidelity figures
+    # (how far they drift); a plain run's fidelity (each case exact against itself) is in summary.csv
+    compared = any(((r.get("summary") or {}).get("fidelity") or {}).get("cosine") is not None for r in records)
     if not any((r.get("summary") or {}).get("op_profile") or r.get("variant") for r in records) \
-            and not any(len(p) > 1 for p in precisions.values()):
+            and not (compared and any(len(p) > 1 for p in precisions.values())):
         return []
     reference = (store.document.get("suite") or {}).get("reference") or {}
     studies = []
@@ -192,7 +193,8 @@ def render_html(studies: Sequence[ModelStudy]) -> str:
         body = "".join("<tr>" + "".join(_td(c, i == narrow) for i, c in enumerate(row)) + "</tr>" for row in cells)
         parts.append(f"<h3>{escape(study.model)}</h3><p class=\"meta\">Reference: "
                      f"<code>{escape(study.reference or 'none ran ok')}</code></p>"
-                     f"<table style=\"font-size:85%\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+                     f"<div class=\"scroll\"><table style=\"font-size:85%\"><thead><tr>{head}</tr></thead>"
+                     f"<tbody>{body}</tbody></table></div>")
         svg = _pareto_svg(study)
         if svg:
             parts.append(f"<figure>{svg}<figcaption>{escape(study.model)}: speed and size against fidelity"
@@ -201,6 +203,14 @@ def render_html(studies: Sequence[ModelStudy]) -> str:
         if svg:
             parts.append(f"<figure>{svg}<figcaption>{escape(study.model)}: time per inference by operator type "
                          f"(onnxruntime profiler, untimed pass)</figcaption></figure>")
+        for base, other, rows in study.op_comparisons:
+            head = "".join(f"<th>{escape(h)}</th>" for h in ("op type", base.precision, other.precision, "change"))
+            body = "".join(f"<tr><td>{escape(e['op'])}</td><td>{escape(format_value(e['base_us']))}</td>"
+                           f"<td>{escape(format_value(e['other_us']))}</td><td>{e['delta_us']:+.1f}</td></tr>"
+                           for e in rows[:12])
+            parts.append(f"<p>Per operator type, µs per inference: <code>{escape(base.precision)}</code> against "
+                         f"<code>{escape(other.precision)}</code> ({escape(other.backend)})</p><div class=\"scroll\">"
+                         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
     return "\n".join(parts)
 
 
