@@ -96,3 +96,46 @@ def test_variants_fidelity_accuracy_and_op_profiles_end_to_end(tmp_path):
     second = {r["precision"]: r for r in json.loads((tmp_path / "run2" / "run.json").read_text())["cases"]}
     assert second["int8-static"]["variant"]["cached"] is True
     assert second["int8-static"]["model_path"] == records["int8-static"]["model_path"]
+
+
+def test_the_study_in_report_html_fits_a_phone_and_logs_no_errors(tmp_path):
+    """The study's tables scroll inside their box and its plots scale, like the rest of report.html."""
+    from tests.integration.test_html_chromium import CHROMIUM, PHONE_WIDTH, Chromium
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (CI installs Debian's chromium package)")
+    pytest.importorskip("matplotlib")
+    shutil.copy(MODEL, tmp_path / "kws.onnx")
+    suite = write(tmp_path / "s.toml", textwrap.dedent("""
+        [rules]
+        warmup_iterations = 2
+        warmup_seconds = 0
+        min_iterations = 20
+        min_seconds = 0.05
+        max_seconds = 0.2
+        [[models]]
+        name = "kws"
+        path = "kws.onnx"
+        variants = ["fp32", "int8-dynamic", "prune-50"]
+        [[backends]]
+        name = "onnxruntime"
+        threads = 1
+        profile_ops = true
+        """))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = tmp_path / "run"
+    assert run_cli("run", "--profile", "local", "--suite", str(suite), "--out", str(out), env=env).returncode == 0
+    browser = Chromium(tmp_path / "chromium-profile")
+    try:
+        browser.open_page(PHONE_WIDTH, 915)
+        browser.load((out / "report.html").as_uri())
+        facts = json.loads(browser.evaluate(
+            "JSON.stringify({study: document.body.innerText.includes('Optimisation study'), "
+            "svgs: document.querySelectorAll('svg.plot').length, "
+            "width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)})"))
+        browser.send("Runtime.evaluate", {"expression": "1"})
+        assert browser.problems() == []
+    finally:
+        browser.close()
+    assert facts["study"] and facts["svgs"] >= 2  # the fronts and the per-op bars, beside the report's own plots
+    assert facts["width"] <= PHONE_WIDTH
