@@ -189,3 +189,54 @@ def test_bench_profile_ops_turns_on_the_profiling_pass():
     assert all(case.profile_ops for case in expand(suite))
     plain = build_suite(build_parser().parse_args(["bench", str(SOURCE)]))
     assert not any(case.profile_ops for case in expand(plain))
+
+
+def encoded(*arrays):
+    from edgebench.harness.untimed_passes import encode_output
+
+    return [encode_output(np.asarray(a, dtype=np.float32), SimpleNamespace(name="y", scale=None)) for a in arrays]
+
+
+def test_fidelity_figures_on_literal_outputs():
+    reference = {"samples": [encoded([[1.0, 0.0, 0.0]]), encoded([[0.0, 2.0, 0.0]])]}
+    current = {"samples": [encoded([[1.0, 0.0, 0.0]]), encoded([[0.0, 1.0, 0.5]])]}
+    figures = compare_outputs(reference, current)
+    assert figures["max_abs_err"] == 1.0 and figures["mean_abs_err"] == pytest.approx(1.5 / 6)
+    assert figures["cosine"] == pytest.approx(3.0 / (np.sqrt(5) * 1.5))
+    assert figures["snr_db"] == pytest.approx(10 * np.log10(5 / 1.25))
+    assert figures["inputs"] == 2 and figures["values"] == 6 and figures["exact"] is False
+    assert figures["top1_agreement"] == 1.0  # argmax 0 and 1 in both
+    flipped = compare_outputs(reference, {"samples": [encoded([[0.0, 3.0, 0.0]]), encoded([[0.0, 2.0, 0.0]])]})
+    assert flipped["top1_agreement"] == 0.5
+
+
+def test_fidelity_refuses_outputs_of_another_shape():
+    figures = compare_outputs({"samples": [encoded([[1.0, 2.0]])]}, {"samples": [encoded([[1.0, 2.0, 3.0]])]})
+    assert "shape [1, 3]" in figures["error"]
+
+
+def test_quantised_outputs_are_compared_as_real_values():
+    from edgebench.harness.untimed_passes import encode_output
+
+    out = encode_output(np.array([[10, -20]], dtype=np.int8), SimpleNamespace(name="y", scale=0.5, zero_point=-10))
+    from edgebench.analysis.fidelity import decode
+
+    assert decode(out).tolist() == [[10.0, -5.0]]
+
+
+def test_op_profile_on_literal_events():
+    events = [{"cat": "Session", "name": "model_run", "ts": 0, "dur": 100},
+              {"cat": "Node", "name": "conv1_kernel_time", "op": "Conv", "ts": 10, "dur": 50},  # warm-up run
+              {"cat": "Session", "name": "model_run", "ts": 200, "dur": 40},
+              {"cat": "Node", "name": "conv1_kernel_time", "op": "Conv", "ts": 205, "dur": 20},
+              {"cat": "Node", "name": "conv2_kernel_time", "op": "Conv", "ts": 226, "dur": 10},
+              {"cat": "Node", "name": "q_kernel_time", "op": "QuantizeLinear", "ts": 237, "dur": 10}]
+    summary = summarize_profile({"tool": "t", "events": events})
+    assert summary["inferences"] == 1 and summary["op_time_us"] == 40 and summary["covered"] == 1.0
+    assert [(e["op"], e["nodes"], e["total_us"], e["share"]) for e in summary["op_types"]] == [
+        ("Conv", 2, 30.0, 0.75), ("QuantizeLinear", 1, 10.0, 0.25)]
+    from edgebench.analysis.op_profile import compare_op_types
+
+    rows = compare_op_types(summary, {"op_types": [{"op": "Conv", "per_inference_us": 12.0}]})
+    assert rows == [{"op": "Conv", "base_us": 30.0, "other_us": 12.0, "delta_us": -18.0},
+                    {"op": "QuantizeLinear", "base_us": 10.0, "other_us": None, "delta_us": -10.0}]
