@@ -316,14 +316,23 @@ def build_variant(source: Path, source_sha256: str, fmt: str, variant: str, spec
     def calibrate(tensors: Any) -> tuple[CalibrationData, str]:
         return calibration_feeds(tensors, specs, seed, suite_source, model_key)
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+    except OSError as exc:
+        raise VariantUnavailable(f"cannot write the variants cache {folder.parent}: {exc.strerror or exc}") from None
     try:
         built = work / target.name
         sys.stderr.write(f"edgebench: building variant {variant} of {source.name} with {tool} {version} "
                          f"(cached for later runs)\n")
-        with quiet_tools():
-            info = (_build_onnx if fmt == "onnx" else _build_tflite)(variant, source, built, calibrate)
+        try:
+            with quiet_tools():
+                info = (_build_onnx if fmt == "onnx" else _build_tflite)(variant, source, built, calibrate)
+        except VariantUnavailable:
+            raise
+        except Exception as exc:  # the tool's own failure on this model: a skipped case, not a stopped suite
+            text = " ".join(str(exc).split())[:300] or type(exc).__name__
+            raise VariantUnavailable(f"{tool} {version} failed to build it: {type(exc).__name__}: {text}") from None
         if not built.is_file() or built.stat().st_size == 0:
             raise VariantUnavailable(f"{tool} {version} wrote no model for {variant}")
         record = {"recipe": variant, "format": fmt, "tool": tool, "tool_version": version,

@@ -240,3 +240,11 @@ def test_op_profile_on_literal_events():
     rows = compare_op_types(summary, {"op_types": [{"op": "Conv", "per_inference_us": 12.0}]})
     assert rows == [{"op": "Conv", "base_us": 30.0, "other_us": 12.0, "delta_us": -18.0},
                     {"op": "QuantizeLinear", "base_us": 10.0, "other_us": None, "delta_us": -10.0}]
+
+
+def test_a_tool_that_fails_on_a_model_is_a_reason_not_a_crash(tmp_path):
+    """A file the tool cannot read (cut short): its own error becomes the variant's skip reason."""
+    broken = tmp_path / "truncated.onnx"
+    broken.write_bytes(SOURCE.read_bytes()[:5000])
+    with pytest.raises(VariantUnavailable, match="onnxruntime .* failed to build it"):
+        build(broken, "onnx", "int8-dynamic", tmp_path / "cache")
