@@ -302,6 +302,9 @@ def build_variant(source: Path, source_sha256: str, fmt: str, variant: str, spec
         return BuiltVariant(source, {"recipe": "fp32", "tool": "none", "source_sha256": source_sha256,
                                      "file_bytes": source.stat().st_size, "cached": True})
     if version is None:
+        if tool == "ai-edge-quantizer" and sys.version_info < (3, 10):
+            raise VariantUnavailable(f"{tool} needs Python 3.10 or newer (this is "
+                                     f"{sys.version_info[0]}.{sys.version_info[1]})")
         raise VariantUnavailable(f"{tool} is not installed: pip install 'edgebench[optimise]'")
     # what calibration depends on: the input specs (their data files by sha256) and the seed
     calibration = {"specs": {n: s.to_json() for n, s in specs.items()}, "seed": seed} if "static" in variant else {}
