@@ -11,6 +11,12 @@ import tempfile
 from pathlib import Path
 
 
+def cache_home() -> Path:
+    """Where edgebench caches what it can make or fetch again: $XDG_CACHE_HOME/edgebench (models, variants)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "edgebench"
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -121,6 +121,8 @@ class RunHeader:
     git_commit: str | None
     fast: bool
     scheduler: str | None = None
+    #: the suite's ``[reference]`` for output fidelity (precision, backend, ...); empty: the default reference
+    reference: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def confidence(self) -> float:
@@ -159,7 +161,8 @@ class RunHeader:
                    edgebench_version=str(document.get("edgebench_version", "")),
                    git_commit=None if document.get("git_commit") is None else str(document["git_commit"]),
                    fast=bool(document.get("fast")),
-                   scheduler=None if farm.get("scheduler") is None else str(farm["scheduler"]))
+                   scheduler=None if farm.get("scheduler") is None else str(farm["scheduler"]),
+                   reference=dict(_map(suite.get("reference"))))
 
 
 # -- one case ----------------------------------------------------------------------------------------------
@@ -282,6 +285,11 @@ class CaseSummary:
     load_rss_mb: float | None = None
     sensors: SensorFigures = field(default_factory=SensorFigures)
     loadgen: LoadgenFigures | None = None
+    #: the untimed passes of the optimisation study (``analysis/fidelity.py``, ``worker/untimed_passes.py``): the
+    #: fidelity against the reference case, top-1 accuracy on labelled data, the per-operator profile; as stored
+    fidelity: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    accuracy: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    op_profile: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, data: Any) -> CaseSummary | None:
@@ -292,7 +300,8 @@ class CaseSummary:
                    load_ms=_number(data.get("load_ms")), first_inference_ms=_number(data.get("first_inference_ms")),
                    peak_rss_mb=_number(data.get("peak_rss_mb")), load_rss_mb=_number(data.get("load_rss_mb")),
                    sensors=SensorFigures.from_json(data.get("sensors")),
-                   loadgen=LoadgenFigures.from_json(data.get("loadgen")))
+                   loadgen=LoadgenFigures.from_json(data.get("loadgen")), fidelity=_map(data.get("fidelity")),
+                   accuracy=_map(data.get("accuracy")), op_profile=_map(data.get("op_profile")))
 
 
 @dataclass(frozen=True)
@@ -347,6 +356,8 @@ class CaseRecord:
     raw_file: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    #: a variant the optimisation study built (recipe, tool and version, calibration, ``file_bytes``); empty else
+    variant: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def problem(self) -> str:
@@ -389,4 +400,5 @@ class CaseRecord:
             error=None if data.get("error") is None else str(data["error"]),
             skip_reason=None if data.get("skip_reason") is None else str(data["skip_reason"]),
             raw_file=None if data.get("raw_file") is None else str(data["raw_file"]),
-            started_at=_number(data.get("started_at")), finished_at=_number(data.get("finished_at")))
+            started_at=_number(data.get("started_at")), finished_at=_number(data.get("finished_at")),
+            variant=_map(data.get("variant")))

@@ -39,6 +39,9 @@ class RunRules:
                         max_seconds=0.5, max_iterations=self.max_iterations,
                         target_ci_rel_width=0.05, confidence=self.confidence)
 
+#: the untimed fidelity pass's fixed inputs per case (without labelled data)
+DEFAULT_FIDELITY_INPUTS = 8
+
 
 @dataclass(frozen=True)
 class Case:
@@ -73,6 +76,14 @@ class Case:
     inputs_elsewhere: list[str] = field(default_factory=list)
     #: the LoadGen-driven scenarios: LoadgenSettings.to_json() (empty: the case does not go through LoadGen)
     loadgen: Mapping[str, Any] = field(default_factory=dict)
+    #: a generated variant: its recipe, tool, calibration and size (edgebench.optimise.variants); {} otherwise
+    variant: Mapping[str, Any] = field(default_factory=dict)
+    #: after the timed loop, a separate untimed pass with the runtime's per-operator profiler
+    profile_ops: bool = False
+    #: the untimed fidelity pass: how many fixed inputs (0: none); every labelled sample with ``accuracy``
+    fidelity_inputs: int = DEFAULT_FIDELITY_INPUTS
+    #: ``[models.accuracy]`` (config/accuracy.py): the host scores the fidelity pass's outputs against its labels
+    accuracy: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def data_files(self) -> list[Mapping[str, Any]]:
@@ -102,6 +113,8 @@ class Case:
         data["inputs"] = {k: dict(v) for k, v in self.inputs.items()}
         data["sensors"] = dict(self.sensors)
         data["loadgen"] = dict(self.loadgen)
+        data["variant"] = dict(self.variant)
+        data["accuracy"] = dict(self.accuracy)
         return data
 
     @classmethod

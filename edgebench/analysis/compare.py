@@ -258,6 +258,13 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
     common: dict[str, Any] = {"case_id": cur.case_id, "model": cur.model, "backend": cur.backend, "rule": rule.text,
                               "metric": metric.name, "unit": metric.unit, "threshold": rule.threshold_text()}
     old, new = metric.value(base), metric.value(cur)
+    if rule.bound:  # a bound on the current run alone: no baseline value, no significance
+        if new is None:
+            return Check(**common, verdict=INCOMPARABLE, baseline=old, current=None,
+                         detail=f"{metric.name} is missing in the current run")
+        bad = rule.violates(new)
+        return Check(**common, verdict=WORSE if bad else SAME, baseline=old, current=new, test="bound",
+                     detail=f"{metric.name} {new:.6g} {'violates' if bad else 'within'} {rule.threshold_text()}")
     if old is None or new is None:
         side = "either run" if old is None and new is None else ("the baseline" if old is None else "the current run")
         return Check(**common, verdict=INCOMPARABLE, baseline=old, current=new,
@@ -343,7 +350,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                 continue
             if diffs is None:
                 diffs = context_differences(base_run, cur_run, base, cur)
-            if diffs and not allow_mismatch:
+            if diffs and not allow_mismatch and not rule.bound:  # a bound judges the current run alone
                 old, new = rule.metric.value(base), rule.metric.value(cur)
                 change = rule.exceeded(old, new)[0] if old is not None and new is not None else None
                 result.checks.append(Check(**common, verdict=INCOMPARABLE, baseline=old, current=new, change=change,

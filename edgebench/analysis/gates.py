@@ -11,6 +11,9 @@
     latency.p99:+10%@model=kws_*,backend=tflite
     server.qps:-5%                  the LoadGen server scenario: fail when the served QPS at the bound dropped 5 %
     offline.throughput:-5%          the LoadGen offline scenario: samples/s
+    fidelity.cosine:>=0.99          a bound on the current run alone: its outputs against the reference
+    fidelity.max_abs_err:<=0.05     (fidelity.cosine, .snr_db, .top1_agreement, .max_abs_err, .mean_abs_err)
+    accuracy.top1:>=0.9             with labelled data ([models.accuracy])
 
 The sign says which way is worse. It may be left out (the metric's worse direction is used); the opposite
 sign is an error, since "latency.p50:-5%" would fail a pipeline for getting faster.
@@ -72,6 +75,14 @@ class Metric:
                 return summary.throughput_ips
             ns = latency.p50_ns if latency else None
             return record.concurrency * record.batch * 1e9 / ns if ns else None
+        if family == "fidelity":  # the untimed pass against the reference (analysis/fidelity.py)
+            found = summary.fidelity.get(stat)
+            if found is None and stat == "snr_db" and summary.fidelity.get("exact"):
+                return float("inf")
+            return None if found is None or isinstance(found, bool) else float(found)
+        if family == "accuracy":
+            found = summary.accuracy.get(stat)
+            return None if found is None else float(found)
         if family in _LOADGEN_KEYS:  # LoadGen's figure, only from a run it called valid
             loadgen = summary.loadgen
             found = getattr(loadgen, _LOADGEN_KEYS[family]) if loadgen and loadgen.valid else None
@@ -103,12 +114,18 @@ def _build_metrics() -> dict[str, Metric]:
     metrics["power.avg"] = Metric("power.avg", "W", +1, _W, False)
     metrics["temperature.max"] = Metric("temperature.max", "C", +1, _C, False)
     metrics["server.qps"] = Metric("server.qps", "QPS", -1, {"qps": 1.0, "/s": 1.0}, False, "server")
+    for stat, worse in (("cosine", -1), ("snr_db", -1), ("top1_agreement", -1), ("max_abs_err", +1),
+                        ("mean_abs_err", +1)):
+        metrics[f"fidelity.{stat}"] = Metric(f"fidelity.{stat}", "", worse, {"": 1.0, "db": 1.0}, False)
+    metrics["accuracy.top1"] = Metric("accuracy.top1", "", -1, {"": 1.0}, False)
     metrics["offline.throughput"] = Metric("offline.throughput", "samples/s", -1, _IPS, False, "offline")
     return metrics
 
 
 METRICS = _build_metrics()
 
+_BOUND = re.compile(r"^(?P<metric>[a-z_]+\.[a-z0-9_.]+?):(?P<bound>>=|<=)(?P<amount>-?(?:\d+(?:\.\d*)?|\.\d+)"
+                    r"(?:[eE][-+]?\d+)?)(?:@(?P<scope>.+))?$")
 _RULE = re.compile(r"^(?P<metric>[a-z_]+\.[a-z0-9_.]+?):(?P<sign>[+-]?)(?P<amount>\d+(?:\.\d*)?|\.\d+)"
                    r"(?P<unit>%|[a-zA-Zµ/]+)(?:@(?P<scope>.+))?$")
 
@@ -120,6 +137,11 @@ class Rule:
     amount: float  # in percent when ``relative``, else in metric.unit
     relative: bool
     scope: tuple[tuple[str, str], ...] = ()
+    #: ``>=`` or ``<=``: a bound on the current run's value alone (``fidelity.cosine:>=0.99``), no baseline needed
+    bound: str | None = None
+
+    def violates(self, current: float) -> bool:
+        return current < self.amount if self.bound == ">=" else current > self.amount
 
     def applies(self, record: CaseRecord) -> bool:
         """Whether a case record is inside the rule's scope (every key=glob must match), and has the metric."""
@@ -148,6 +170,8 @@ class Rule:
         return relative, worse, better
 
     def threshold_text(self) -> str:
+        if self.bound:
+            return f"{self.bound}{self.amount:g}"
         sign = "+" if self.metric.worse > 0 else "-"
         unit = "%" if self.relative else f" {self.metric.unit}"
         return f"{sign}{self.amount:g}{unit}"
@@ -156,6 +180,18 @@ class Rule:
 def parse_rule(text: str) -> Rule:
     """Parse one rule; a bad rule raises RuleError naming it and what is wrong."""
     raw = text.strip()
+    bounded = _BOUND.match(raw)
+    if bounded:
+        metric = METRICS.get(bounded["metric"])
+        if metric is None:
+            raise RuleError(f"gate rule {text!r}: unknown metric {bounded['metric']!r} "
+                            f"(known: {', '.join(sorted(METRICS))})")
+        worse_bound = "<=" if metric.worse < 0 else ">="
+        if bounded["bound"] == worse_bound:
+            raise RuleError(f"gate rule {text!r}: {metric.name} is better when "
+                            f"{'higher' if metric.worse < 0 else 'lower'}: write {metric.name}:"
+                            f"{'>=' if metric.worse < 0 else '<='}{bounded['amount']}")
+        return Rule(raw, metric, float(bounded["amount"]), False, _scope(text, bounded["scope"]), bounded["bound"])
     match = _RULE.match(raw)
     if not match:
         raise RuleError(f"gate rule {text!r}: expected METRIC.STAT:+N% or METRIC.STAT:+N<unit> "
@@ -178,16 +214,20 @@ def parse_rule(text: str) -> Rule:
             raise RuleError(f"gate rule {text!r}: unit {unit!r} does not fit {name} "
                             f"(use % or one of: {', '.join(sorted(metric.units))})")
         amount *= factor
+    return Rule(raw, metric, amount, relative, _scope(text, match["scope"]))
+
+
+def _scope(text: str, scope_text: str | None) -> tuple[tuple[str, str], ...]:
     scope: list[tuple[str, str]] = []
-    if match["scope"]:
-        for part in match["scope"].split(","):
+    if scope_text:
+        for part in scope_text.split(","):
             key, eq, pattern = part.partition("=")
             key = key.strip()
             if not eq or key not in SCOPE_KEYS or not pattern.strip():
                 raise RuleError(f"gate rule {text!r}: scope {part!r}: expected KEY=GLOB with KEY one of "
                                 f"{', '.join(SCOPE_KEYS)}")
             scope.append((key, pattern.strip()))
-    return Rule(raw, metric, amount, relative, tuple(scope))
+    return tuple(scope)
 
 
 def parse_rules(texts: list[str] | tuple[str, ...]) -> list[Rule]:

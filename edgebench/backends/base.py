@@ -52,6 +52,11 @@ class Session:
     def run(self) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def output_values(self) -> Any:
+        """The outputs of the last ``run`` (a list of arrays, in ``outputs`` order), for runtimes whose ``run``
+        does not return them; read by the untimed fidelity pass only."""
+        return None
+
     def resize(self, shapes: dict[str, tuple[int, ...]]) -> None:
         """Fix dynamic dimensions (batch) before inputs are built. Default: nothing to do."""
 

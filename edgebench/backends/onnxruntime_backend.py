@@ -70,6 +70,10 @@ class OnnxRuntimeSession(Session):
     def run(self) -> Any:
         return self._session.run(self._output_names, self.feeds)
 
+    def end_profiling(self) -> str:
+        """The JSON trace file of a session loaded with ``enable_profiling`` (the per-operator pass)."""
+        return str(self._session.end_profiling())
+
     def info(self) -> RuntimeInfo:
         return RuntimeInfo("onnxruntime", self._version, {
             "providers_used": list(self._session.get_providers()),
@@ -134,6 +138,9 @@ class OnnxRuntimeBackend(Backend):
         mode = settings.get("execution_mode", "sequential")
         options.execution_mode = (ort.ExecutionMode.ORT_PARALLEL if mode == "parallel"
                                   else ort.ExecutionMode.ORT_SEQUENTIAL)
+        if settings.get("enable_profiling"):  # the untimed per-operator pass only, never the timed loop
+            options.enable_profiling = True
+            options.profile_file_prefix = str(settings["profile_file_prefix"])
         providers = self.requested_providers(settings)
         provider_options = settings.get("provider_options", {})
         try:

@@ -82,6 +82,9 @@ class TFLiteSession(Session):
     def run(self) -> Any:
         self._interpreter.invoke()
 
+    def output_values(self) -> Any:
+        return [self._interpreter.get_tensor(d["index"]) for d in self._interpreter.get_output_details()]
+
     def info(self) -> RuntimeInfo:
         return RuntimeInfo(self._dist, self._version, {"num_threads": self._threads,
                                                        "delegates_used": self._delegates})

@@ -106,6 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="few iterations: check that the model runs, not a measurement to keep")
     parser.add_argument("--tune", action="store_true",
                         help="apply the profile's [prepare] operations first and restore them after")
+    parser.add_argument("--profile-ops", action="store_true",
+                        help="after the timed loop, a separate untimed pass under the runtime's per-operator "
+                             "profiler (onnxruntime); time per operator type in show and the reports")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="run directory (default: reports/<time>-<profile>-<name>)")
     parser.set_defaults(func=run)
@@ -245,6 +248,8 @@ def suite_data(args: argparse.Namespace) -> dict[str, Any]:
         rules.update(min_iterations=args.min_iterations)
     backend = {"name": args.backend or default_backend(model_path),
                **backend_settings(args.settings, args.threads)}
+    if getattr(args, "profile_ops", False):
+        backend["profile_ops"] = True
     return {"name": name, "description": f"edgebench bench {args.model}", "seed": 0, "rules": rules,
             "models": [model], "backends": [backend], "scenarios": scenarios(args.batch, args.concurrency)}
 

@@ -38,4 +38,8 @@ def run(args: argparse.Namespace) -> int:
         print(wrap_line(f"device {run.device}: {env.cpu_model}, {env.cpu_count} cores, {env.os}; suite {run.suite}",
                         width))
     print(render_table(store.summary_rows(), width=width))
+    from edgebench.reporting.study import build_study, render_text
+
+    for line in render_text(build_study(store)):  # fidelity and top operator types, when the run has them
+        print(wrap_line(line, width))
     return 0

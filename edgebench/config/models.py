@@ -21,6 +21,7 @@ from typing import Any
 from edgebench.config.model_format import CONTENT_NAMES, EXTENSIONS, content_format, problem_of
 from edgebench.digest import sha256_of
 from edgebench.errors import ConfigError
+from edgebench.files import cache_home
 
 MODEL_FORMATS = {".onnx": "onnx", ".tflite": "tflite"}
 
@@ -38,6 +39,10 @@ class ModelFile:
     manifest: dict[str, Any] = field(default_factory=dict)
     #: ``suite: key: what is wrong with the file``: its cases fail with this line
     problem: str | None = None
+    #: a generated variant (edgebench.optimise.variants) the installed tools cannot build: its cases are skipped
+    unavailable: str | None = None
+    #: a generated variant: how it was made (recipe, tool and version, calibration, file size)
+    variant: dict[str, Any] = field(default_factory=dict)
 
 
 def model_format(path_or_url: str, source: str, key: str, local: Path | None = None) -> str:
@@ -55,8 +60,7 @@ def model_format(path_or_url: str, source: str, key: str, local: Path | None = N
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "edgebench" / "models"
+    return cache_home() / "models"
 
 
 def manifest_entry(path: Path) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from edgebench.worker.inputs import InputSpec
 
 SCENARIOS = ("single_stream", "batch", "concurrent", "sustained") + LOADGEN_SCENARIOS
 PRECISIONS = ("fp32", "fp16", "int8", "mixed")
+#: fidelity's reference by default: the fp32 source of each model on onnxruntime (its CPU provider)
+DEFAULT_REFERENCE = {"precision": "fp32", "backend": "onnxruntime"}
 
 
 def default_batch(scenario: str) -> tuple[int, ...]:
@@ -77,6 +79,10 @@ class ModelSpec:
     key: str = ""
     #: the input names of each file the host could read (ONNX), by path: which ``inputs`` apply to which file
     input_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: a generated variant of the suite's model (its precision is the variant's name): the recipe it asks for
+    variant: str | None = None
+    #: ``[models.accuracy]``: labelled data (config/accuracy.py); {} when none
+    accuracy: Mapping[str, Any] = field(default_factory=dict)
 
     def inputs_for(self, model_file: ModelFile) -> tuple[dict[str, InputSpec], tuple[str, ...]]:
         """The specs that apply to ``model_file``, and the input names of the model's other files (a model in
@@ -100,6 +106,8 @@ class BackendSpec:
     #: setting -> the values it takes in the matrix
     settings: Mapping[str, tuple[Any, ...]]
     key: str = ""
+    #: ``profile_ops = true``: each case adds an untimed pass under the runtime's per-operator profiler
+    profile_ops: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,8 @@ class Suite:
     scenarios: tuple[ScenarioSpec, ...]
     include: tuple[Mapping[str, Any], ...] = ()
     exclude: tuple[Mapping[str, Any], ...] = ()
+    #: what fidelity compares each case with: this precision (variant) of the same model on this backend
+    reference: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_REFERENCE))
 
     def to_json(self) -> dict[str, Any]:
         """The resolved suite, as recorded in run.json."""
@@ -140,10 +150,15 @@ class Suite:
                  "files": [{"path": str(f.path), "format": f.format, "sha256": f.sha256,
                             "bytes": f.size_bytes, "url": f.url, **({"problem": f.problem} if f.problem else {})}
                            for f in m.files],
-                 "inputs": {name: spec.to_json() for name, spec in m.inputs.items()}}
+                 "inputs": {name: spec.to_json() for name, spec in m.inputs.items()},
+                 **({"accuracy": dict(m.accuracy)} if m.accuracy else {}),
+                 **({"variant": m.variant,
+                     "variant_files": [dict(f.variant, unavailable=f.unavailable) for f in m.files]}
+                    if m.variant else {})}
                 for m in self.models
             ],
-            "backends": [{"name": b.name, "settings": {k: list(v) for k, v in b.settings.items()}}
+            "backends": [{"name": b.name, "settings": {k: list(v) for k, v in b.settings.items()},
+                          **({"profile_ops": True} if b.profile_ops else {})}
                          for b in self.backends],
             "scenarios": [{"name": s.name, "batch": list(s.batch), "duration_s": s.duration_s,
                            **({"concurrency": list(s.concurrency)} if takes_concurrency(s.name) else {}),
@@ -151,6 +166,7 @@ class Suite:
                           for s in self.scenarios],
             "include": [dict(r) for r in self.include],
             "exclude": [dict(r) for r in self.exclude],
+            "reference": dict(self.reference),
         }
 
     def digest(self) -> str:
@@ -158,7 +174,18 @@ class Suite:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
+def _parse_model(table: Table, base_dir: Path, seed: int = 0) -> list[ModelSpec]:
+    """The model, or with ``variants`` one model per variant (built here, or found in the cache)."""
+    variants = table.raw("variants", None) if table.has("variants") else None
+    model = _parse_one_model(table, base_dir)
+    if variants is None:
+        return [model]
+    from edgebench.config.variants import expand_variants
+
+    return expand_variants(model, as_list(variants), table, seed)
+
+
+def _parse_one_model(table: Table, base_dir: Path) -> ModelSpec:
     name = table.safe_name("name")
     sha256 = table.get("sha256", str, None)
     if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
@@ -180,9 +207,12 @@ def _parse_model(table: Table, base_dir: Path) -> ModelSpec:
     if precision not in PRECISIONS:
         raise table.error("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     inputs = parse_inputs(table, base_dir)
+    from edgebench.config.accuracy import parse_accuracy
+
+    accuracy, inputs = parse_accuracy(table.table("accuracy"), base_dir, inputs)
     table.done()
     names = check_against_onnx(inputs, tuple(files), table.source)
-    return ModelSpec(name, precision, tuple(files), inputs, table.prefix, names)
+    return ModelSpec(name, precision, tuple(files), inputs, table.prefix, names, accuracy=accuracy)
 
 
 def _parse_backend(table: Table) -> BackendSpec:
@@ -192,8 +222,9 @@ def _parse_backend(table: Table) -> BackendSpec:
     except plugins.PluginError as exc:
         raise table.error("name", str(exc)) from None
     settings: dict[str, tuple[Any, ...]] = {}
+    profile_ops = table.get("profile_ops", bool, False)
     for key, value in table.data.items():
-        if key == "name":
+        if key in ("name", "profile_ops"):
             continue
         table.raw(key)
         if key not in backend.settings_schema:
@@ -211,7 +242,7 @@ def _parse_backend(table: Table) -> BackendSpec:
             check_setting(backend, key, item, table.source, item_key)
         settings[key] = tuple(axis)
     table.done()
-    return BackendSpec(name, settings, table.prefix)
+    return BackendSpec(name, settings, table.prefix, profile_ops)
 
 
 def check_setting(backend: Any, key: str, value: Any, source: str, item_key: str) -> None:
@@ -337,7 +368,7 @@ def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:
     description = top.get("description", str, "")
     seed = top.integer("seed", 0, 0, 2**32 - 1)
     rules = parse_run_rules(top.table("rules"))
-    models = tuple(_parse_model(t, path.parent) for t in top.tables("models", required=True))
+    models = tuple(m for t in top.tables("models", required=True) for m in _parse_model(t, path.parent, seed))
     if not models:
         raise top.error("models", "the suite names no model")
     seen: set[tuple[str, str]] = set()
@@ -352,8 +383,17 @@ def parse_suite(data: Mapping[str, Any], path: Path) -> Suite:
                             scenario.key or "scenarios")
     include = tuple(_check_include(t, rules) for t in top.tables("include"))
     exclude = tuple(dict(t.data) for t in top.tables("exclude"))
+    reference = _parse_reference(top.table("reference"))
     top.done()
-    return Suite(name, path, description, seed, rules, models, backends, scenarios, include, exclude)
+    return Suite(name, path, description, seed, rules, models, backends, scenarios, include, exclude, reference)
+
+
+def _parse_reference(table: Table) -> dict[str, str]:
+    """``[reference]``: the precision (variant) and backend whose outputs every case of a model is compared with."""
+    out = {"precision": table.get("precision", str, DEFAULT_REFERENCE["precision"]),
+           "backend": table.get("backend", str, DEFAULT_REFERENCE["backend"])}
+    table.done()
+    return out
 
 
 def load_suite(path: Path) -> Suite:

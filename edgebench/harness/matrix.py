@@ -25,7 +25,7 @@ from edgebench.config.suite import (
     takes_concurrency,
 )
 from edgebench.errors import ConfigError
-from edgebench.wire import Case, make_case_id
+from edgebench.wire import DEFAULT_FIDELITY_INPUTS, Case, make_case_id
 
 CASE_FIELDS = ("model", "precision", "format", "backend", "scenario", "batch", "concurrency", "case_id")
 
@@ -62,6 +62,8 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         skip = f"backend {backend_name} runs {'/'.join(backend.formats)} models; {model.name} is {have}"
         model_file = model.files[0]
     problem = model_file.problem if skip is None else None
+    if skip is None and model_file.unavailable:  # a variant the installed tools cannot build
+        skip = model_file.unavailable
     # single_stream through LoadGen is its own case beside the plain one
     id_scenario = "loadgen_single_stream" if scenario.loadgen and scenario.name == "single_stream" else scenario.name
     case_id = make_case_id(model.name, model.precision, backend_name, settings, id_scenario, batch, concurrency)
@@ -75,7 +77,18 @@ def _case(suite: Suite, model: ModelSpec, backend_name: str, settings: dict[str,
         skip_reason=skip, concurrency=concurrency, model_problem=problem, suite_path=str(suite.path),
         model_key=model.key, inputs_elsewhere=list(elsewhere),
         loadgen=scenario.loadgen.to_json() if scenario.loadgen else {},
+        variant=dict(model_file.variant), profile_ops=backend_spec_profile_ops(suite, backend_name),
+        accuracy=dict(model.accuracy),
+        fidelity_inputs=(min(int(model.accuracy["samples"]), MAX_ACCURACY_SAMPLES) if model.accuracy
+                         else DEFAULT_FIDELITY_INPUTS),
     )
+
+
+MAX_ACCURACY_SAMPLES = 1000
+
+
+def backend_spec_profile_ops(suite: Suite, backend_name: str) -> bool:
+    return any(b.profile_ops for b in suite.backends if b.name == backend_name)
 
 
 def _check_rule_keys(suite: Suite, kind: str, rules: Sequence[Mapping[str, Any]]) -> None:

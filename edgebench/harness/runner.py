@@ -183,7 +183,40 @@ def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progre
     except (KeyboardInterrupt, Exception):  # a bug too: the run is not left "running"; --resume continues it
         store.finish("interrupted")
         raise
+    attach_untimed_figures(store)  # every case's outputs against its model's reference, now that all have run
     store.finish("complete")
+
+
+def attach_untimed_figures(store: RunStore) -> None:
+    """Output fidelity (each case against its model's reference case) and top-1 accuracy on labelled data, from
+    the outputs the untimed pass kept: figures that need every case, added to the summaries once all have run."""
+    from edgebench.analysis.fidelity import fidelity_figures
+
+    outputs: dict[str, Any] = {}
+
+    def outputs_of(case_id: str) -> Any:
+        if case_id not in outputs:
+            try:
+                outputs[case_id] = store.load_raw(case_id).get("outputs")
+            except Exception:  # noqa: BLE001 - a damaged raw file: that case has no fidelity, the rest do
+                outputs[case_id] = None
+        return outputs[case_id]
+
+    records = store.records()
+    figures = fidelity_figures(records, outputs_of, store.run_info.reference)
+    for record in records:
+        accuracy = record.get("accuracy") or {}
+        kept = outputs_of(record["case_id"]) if record["case_id"] in figures else None
+        if not accuracy or not kept:
+            continue
+        from edgebench.config.accuracy import top1  # labelled data: top-1 accuracy (MLPerf's accuracy mode)
+
+        try:
+            found = top1(accuracy["data"], accuracy["labels"], int(accuracy["output"]), kept["samples"])
+        except (OSError, KeyError, ValueError) as exc:
+            found = {"error": f"{accuracy.get('data')}: {exc}"}
+        figures[record["case_id"]]["accuracy"] = found
+    store.add_to_summaries(figures)
 
 
 def run(suite: Suite, profile: DeviceProfile, out_dir: Path, options: RunOptions,

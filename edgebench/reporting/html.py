@@ -111,6 +111,9 @@ def render_html(model: ReportModel) -> str:
                      + _table([escape(model.by), "settings", *[escape(m.title) for m in metrics]], rows, classes))
 
     parts.append(_hardware(model, plots))
+    from edgebench.reporting import study
+
+    parts += [study.render_html(study.build_study(store)) for store in model.stores]
     samples, series = _load_raw(model)
     parts.append(_distributions(samples, plots))
     parts.append(_timelines(series, plots))

@@ -67,6 +67,10 @@ def render_report(model: ReportModel) -> str:
         lines += _table(header, body, [False, False] + [True] * len(metrics))
         lines.append("")
     lines += render_hardware(model)
+    from edgebench.reporting import study
+
+    for store in model.stores:  # runs with variants, fidelity or per-operator profiles
+        lines += study.render_markdown(study.build_study(store))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -53,6 +53,11 @@ def case_file_name(case_id: str) -> str:
     return f"{CASES_DIR}/{case_id}.json.gz"
 
 
+def op_trace_path(case_id: str) -> str:
+    """``cases/<case_id>.ops.json``: the runtime's per-operator profiling trace of the case."""
+    return f"cases/{case_id}.ops.json"
+
+
 def loadgen_log_path(case_id: str, log_name: str) -> str:
     """``cases/<case_id>.loadgen/mlperf_log_summary.txt``: LoadGen's logs of the case's reported run."""
     return f"{CASES_DIR}/{case_id}.loadgen/{Path(log_name).name}"
@@ -140,6 +145,10 @@ class RunStore:
         """Store one finished case: its raw file first, then its record in run.json, then summary.csv."""
         record = self.record(result["case_id"])
         raw_name = case_file_name(result["case_id"])
+        trace = (result.get("op_profile") or {}).get("trace_text")
+        if trace:  # the runtime's own per-operator trace, kept as it wrote it
+            atomic_write(self.directory / op_trace_path(result["case_id"]), trace.encode())
+            result = {**result, "op_profile": {k: v for k, v in result["op_profile"].items() if k != "trace_text"}}
         raw = gzip.compress(json.dumps(result, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
         atomic_write(self.directory / raw_name, raw)
         for log_name, text in (result.get("loadgen_logs") or {}).items():  # LoadGen's own summary and detail
@@ -179,6 +188,16 @@ class RunStore:
         self.document["state"] = "running"
         self.document.setdefault("resumed_at", []).append(time.time())
         self._run_info = None
+
+    def add_to_summaries(self, figures: Mapping[str, Mapping[str, Any]]) -> None:
+        """Figures computed once every case has run (output fidelity against a reference case, accuracy), by
+        case id: each mapping's keys are added to that case's ``summary``."""
+        for record in self.document["cases"]:
+            extra = figures.get(record["case_id"])
+            if extra and isinstance(record.get("summary"), dict):
+                record["summary"].update(extra)
+        if figures:
+            self.flush()
 
     def set_system_state(self, state: Mapping[str, Any]) -> None:
         """The device state the run ran in (``edgebench system show``), or why it could not be read."""

@@ -14,7 +14,8 @@ CSV_COLUMNS = (
     "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_min_ms", "latency_max_ms",
     "throughput_ips", "load_ms", "first_inference_ms", "peak_rss_mb",
     "power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled",
-    "format", "case_id", "error",
+    "fidelity_cosine", "fidelity_max_abs_err", "fidelity_mean_abs_err", "fidelity_snr_db", "fidelity_top1_agreement",
+    "accuracy_top1", "model_bytes", "format", "case_id", "error",
 )
 
 
@@ -48,6 +49,13 @@ def case_summary(result: Mapping[str, Any], confidence: float = 0.95,
         out["loadgen"] = loadgen_summary(result["loadgen"])
         # LoadGen's own throughput, and only from a run it calls valid: an invalid run is not a result
         out["throughput_ips"] = out["loadgen"]["samples_per_s"] if out["loadgen"]["valid"] else None
+    if result.get("op_profile"):
+        from edgebench.analysis.op_profile import summarize_profile
+
+        out["op_profile"] = summarize_profile(result["op_profile"])
+    for key in ("outputs", "op_profile"):  # what the untimed passes cost, beside the timed loop's time
+        if (result.get(key) or {}).get("pass_ns") is not None:
+            out.setdefault("untimed_pass_ms", {})[key] = result[key]["pass_ns"] / 1e6
     wanted = result.get("sensors") or is_sustained(result)
     out["sensors"] = summarize_sensors(dict(result), total_power_channel) if wanted else {}
     return out
@@ -109,6 +117,13 @@ def csv_row(record: CaseRecord) -> dict[str, Any]:
         "energy_per_inference_mj": sensors.energy_per_inference_mj,
         "temp_max_c": sensors.temp_max_c,
         "throttled": sensors.throttled,
+        "fidelity_cosine": summary.fidelity.get("cosine"),
+        "fidelity_max_abs_err": summary.fidelity.get("max_abs_err"),
+        "fidelity_mean_abs_err": summary.fidelity.get("mean_abs_err"),
+        "fidelity_snr_db": summary.fidelity.get("snr_db"),
+        "fidelity_top1_agreement": summary.fidelity.get("top1_agreement"),
+        "accuracy_top1": summary.accuracy.get("top1"),
+        "model_bytes": record.variant.get("file_bytes"),
         "format": record.format,
         "case_id": record.case_id,
         "error": record.problem,

@@ -165,6 +165,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
             loop = timed_loop(session.run, case.rules, clock, case.duration_s, betweens[0])
         if sampling:
             sampling.mark("loop_end")
+        result.update(untimed_passes(case, backend, session, plans, source, settings, shapes, feeder))
         result.update({
             "status": "ok",
             "latency_ns": loop.latency_ns,
@@ -192,6 +193,27 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result["peak_rss_bytes"] = memory.peak_rss_bytes()
         result["finished_at"] = time.time()
     return result
+
+
+def untimed_passes(case: Case, backend: Any, session: Any, plans: Any, source: str, settings: dict[str, Any],
+                   shapes: Any, feeder: Feeder) -> dict[str, Any]:
+    """After the timed loop (edgebench.worker.untimed_passes): outputs for fidelity, per-operator profile."""
+    from edgebench.worker import untimed_passes as passes
+
+    out: dict[str, Any] = {}
+    for key, run in (("outputs", lambda: passes.output_pass(session, plans, case.batch, case.seed, source,
+                                                             case.fidelity_inputs)
+                                 if case.fidelity_inputs and type(backend).reads_model else None),
+                     ("op_profile", lambda: passes.profile_pass(case, backend, settings, shapes, feeder.current())
+                      if case.profile_ops else None)):
+        t0 = time.perf_counter_ns()
+        try:
+            value = run()
+        except Exception as exc:  # an untimed pass never costs the measurement
+            value = {"error": error_text(exc)}
+        if value is not None:
+            out[key] = dict(value, pass_ns=time.perf_counter_ns() - t0)
+    return out
 
 
 def _runtime(session: Any) -> dict[str, Any]:

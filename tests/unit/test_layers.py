@@ -26,6 +26,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     # result record (what run.json holds: analysis, results and reporting all read it); small helpers
     ("backends", "sensors"),  # plugins that run on the device
     ("worker", "system"),  # the device half: what the agent runs
+    ("optimise",),  # host: build a model's variants (quantised, fp16, pruned) with their tools
     ("config", "analysis"),  # host: parse suites and profiles; statistics of raw results
     ("transports", "results"),  # host: reach a device; the run directory
     ("harness", "reporting"),  # host: plan and drive a run; render runs
@@ -176,7 +177,7 @@ def test_a_back_up_import_and_a_loop_fail_naming_the_statement() -> None:
                   "from edgebench.transports.base import Transport")
     [problem] = layer_problems([back_up, down])
     assert problem == ("edgebench/transports/dask_farm.py:151: `from edgebench.harness.runner import make_transport` "
-                       "runs back up: transports (layer 5) imports harness (layer 6); move what it needs down, "
+                       "runs back up: transports (layer 6) imports harness (layer 7); move what it needs down, "
                        "or pass it in")
     [loop] = package_loops([back_up, down])
     assert loop.startswith("package loop harness -> transports -> harness (harness -> transports at "
@@ -184,7 +185,7 @@ def test_a_back_up_import_and_a_loop_fail_naming_the_statement() -> None:
                            "edgebench/transports/dask_farm.py:151)")
     sideways = Import("edgebench.config.suite", "edgebench.analysis.stats", "edgebench/config/suite.py:1",
                       "from edgebench.analysis.stats import summarize")
-    assert "a package of its own layer (4)" in layer_problems([sideways])[0]
+    assert "a package of its own layer (5)" in layer_problems([sideways])[0]
     stranger = Import("edgebench.newthing.x", "edgebench.errors", "edgebench/newthing/x.py:3",
                       "import edgebench.errors")
     assert "package 'newthing' is in no layer" in layer_problems([stranger])[0]
