@@ -98,9 +98,10 @@ def render_markdown(histories: Sequence[CaseHistory], runs: int) -> str:
 
 
 # -- HTML --------------------------------------------------------------------------------------------------
-#: figure width in inches: drawn at 412 px, a 9 pt label is 9 * 412 / (72 * 4.8) = 10.7 px
+#: figure width in inches: drawn 390 px wide (a 412 px screen less the margins), a 10 pt label is
+#: 10 * 390 / (72 * 4.8) = 11.3 px
 PLOT_WIDTH_IN = 4.8
-FONT_PT = 9
+FONT_PT = 10
 
 
 def trend_plot(history: CaseHistory) -> str | None:
@@ -129,8 +130,7 @@ def trend_plot(history: CaseHistory) -> str | None:
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:0.8em;font-size:15px;line-height:1.4}
-table{border-collapse:collapse;font-size:13px;display:block;overflow-x:auto}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
+li{margin-bottom:0.4em;overflow-wrap:anywhere}
 .plot{width:100%;max-width:760px;height:auto}
 h2{font-size:15px;overflow-wrap:anywhere}"""
 
@@ -144,11 +144,11 @@ def render_html(histories: Sequence[CaseHistory], runs: int) -> str:
              f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>", f"<h1>{esc(title)}</h1>"]
     rows = step_rows(histories)
     parts.append(f"<p>{runs} runs, {len(histories)} cases, {len(rows)} step{'s' * (len(rows) != 1)} found.</p>")
-    if rows:
-        keys = list(rows[0])
-        parts.append("<table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in keys) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{esc(row[k])}</td>" for k in keys) + "</tr>" for row in rows]
-        parts.append("</table>")
+    if rows:  # a list, not a table: a long case id and six columns do not fit a phone's 412 px
+        parts.append("<ul>")
+        parts += [f"<li><b>{esc(row['case'])}</b>: {esc(row['change'])}, {esc(row['level'])}; commits "
+                  f"<code>{esc(row['commits'])}</code>; runs {esc(row['runs'])}</li>" for row in rows]
+        parts.append("</ul>")
     for history in histories:
         parts.append(f"<h2>{esc(history.case_id)}</h2>")
         svg = trend_plot(history)
