@@ -164,3 +164,11 @@ def test_history_reads_the_baseline_store(stepped: list[Path], tmp_path: Path,
     os.environ.pop("EDGEBENCH_BASELINES", None)
     assert main(["history", "--store", str(store), "--index", str(tmp_path / "i.sqlite")]) == 0
     assert "3 runs, 2 cases, 0 steps found." in capsys.readouterr().out
+
+
+def test_history_rejects_a_bad_option_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in (["--since", "last tuesday"], ["--statistic", "p42"]):
+        with pytest.raises(SystemExit) as caught:
+            main(["history", str(tmp_path), *bad])
+        assert caught.value.code == 2
+        assert bad[1] in capsys.readouterr().err
