@@ -37,16 +37,21 @@ class CaseHistory:
 
 def build_histories(frame: Any, statistic: Statistic, **step_options: Any) -> list[CaseHistory]:
     """The series of each case in ``frame`` (``results.frame``'s DataFrame), with its steps. Runs where the case
-    has no positive figure (failed, skipped, not measured) are left out of its series."""
+    has no positive figure (failed, skipped, not measured) are left out of its series. A case measured on two
+    devices is two series (``case_id on device``): one device's figures are no step from the other's."""
     column = statistic.column
-    usable = frame[(frame["status"] == "ok") & (frame[column] > 0)]
+    usable = frame[(frame["status"] == "ok") & (frame[column] > 0) & frame["created_at"].notna()]
+    several_devices = usable["case_device"].nunique() > 1
     histories = []
-    for case_id, rows in usable.groupby("case_id", sort=True):
+    for (case_id, device), rows in usable.groupby(["case_id", "case_device"], sort=True, dropna=False):
         rows = rows.sort_values(["created_at", "run_id"], kind="stable")
         points = [Point(str(r.run_id), r.git_commit if isinstance(r.git_commit, str) else None,
                         r.created_at.timestamp(), float(getattr(r, column)))
                   for r in rows.itertuples(index=False)]
-        history = CaseHistory(str(case_id), statistic, points)
+        label = str(case_id)
+        if several_devices and not label.endswith(f"@{device}"):
+            label = f"{label} on {device}"
+        history = CaseHistory(label, statistic, points)
         history.steps = detect_steps([p.value for p in points], **step_options)
         histories.append(history)
     return histories

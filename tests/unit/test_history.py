@@ -172,3 +172,18 @@ def test_history_rejects_a_bad_option_in_one_line(tmp_path: Path, capsys: pytest
             main(["history", str(tmp_path), *bad])
         assert caught.value.code == 2
         assert bad[1] in capsys.readouterr().err
+
+
+def test_one_case_on_two_devices_is_two_series(tmp_path: Path) -> None:
+    from edgebench.reporting.history import build_histories
+    from edgebench.results.frame import STATISTICS
+
+    runs = []
+    for k, device in enumerate(("orin", "pi5", "orin", "pi5")):
+        runs.append(tmp_path / f"r{k}")
+        store = make_run(runs[-1], device=device, cases=CASES[:1])
+        store.document["created_at"] = START + k
+        store.flush()
+    histories = build_histories(load(runs, index=tmp_path / "i.sqlite"), STATISTICS["p50"])
+    assert [(h.case_id, len(h.points)) for h in histories] == [
+        (f"{CASES[0]['case_id']} on orin", 2), (f"{CASES[0]['case_id']} on pi5", 2)]
