@@ -42,12 +42,14 @@ def build_histories(frame: Any, statistic: Statistic, **step_options: Any) -> li
     column = statistic.column
     usable = frame[(frame["status"] == "ok") & (frame[column] > 0) & frame["created_at"].notna()]
     several_devices = usable["case_device"].nunique() > 1
+    usable = usable.sort_values(["created_at", "run_id"], kind="stable")
+    seconds = usable["created_at"].map(lambda t: t.timestamp()).to_numpy()
+    usable = usable.assign(_seconds=seconds)
     histories = []
     for (case_id, device), rows in usable.groupby(["case_id", "case_device"], sort=True, dropna=False):
-        rows = rows.sort_values(["created_at", "run_id"], kind="stable")
-        points = [Point(str(r.run_id), r.git_commit if isinstance(r.git_commit, str) else None,
-                        r.created_at.timestamp(), float(getattr(r, column)))
-                  for r in rows.itertuples(index=False)]
+        commits = [c if isinstance(c, str) else None for c in rows["git_commit"].tolist()]
+        points = [Point(str(run_id), commit, float(when), float(value)) for run_id, commit, when, value in
+                  zip(rows["run_id"].tolist(), commits, rows["_seconds"].tolist(), rows[column].tolist())]
         label = str(case_id)
         if several_devices and not label.endswith(f"@{device}"):
             label = f"{label} on {device}"

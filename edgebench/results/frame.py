@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from edgebench.optional import require
-from edgebench.results.index import CASE_KEYS, FIGURES, RUN_COLUMNS, Refresh, indexed_rows
+from edgebench.results.index import CASE_KEYS, FIGURES, RUN_COLUMNS, Refresh, indexed_table
 
 HISTORY = "edgebench history and edgebench.results.load"
 
@@ -70,10 +70,10 @@ def store_runs(store: Path) -> list[Path]:
     return [store / name for name, _ in list_baselines(store)]
 
 
-def frame_from_rows(rows: Sequence[dict[str, Any]]) -> Any:
-    """The DataFrame of index rows (``RunIndex.rows``): latencies in ms, ``created_at`` a UTC timestamp."""
+def frame_from_table(names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Any:
+    """The DataFrame of the index's rows (``RunIndex.table``): latencies in ms, ``created_at`` a UTC timestamp."""
     pd = require("pandas", HISTORY)
-    frame = pd.DataFrame.from_records(list(rows), columns=[*RUN_COLUMNS, *CASE_KEYS, *FIGURES])
+    frame = pd.DataFrame.from_records(list(rows), columns=list(names))
     for figure in FIGURES:
         frame[figure] = pd.to_numeric(frame[figure], errors="coerce")
         if figure.endswith("_ns"):
@@ -94,8 +94,8 @@ def load_with_refresh(runs: Iterable[Path | str] = (), store: Path | None = None
     directories = [Path(r) for r in runs]
     if store is not None:
         directories += store_runs(store)
-    rows, done = indexed_rows(directories, index, since=since, case_glob=case_glob)
-    return frame_from_rows(rows), done
+    names, rows, done = indexed_table(directories, index, since=since, case_glob=case_glob)
+    return frame_from_table(names, rows), done
 
 
 def load(runs: Iterable[Path | str] = (), store: Path | None = None, index: Path | None = None,

@@ -166,7 +166,15 @@ class RunIndex:
     # -- reading --------------------------------------------------------------------------------------------
     def rows(self, directories: Iterable[Path], since: float | None = None,
              case_glob: str | None = None) -> list[dict[str, Any]]:
-        """One dict per case and run of ``directories`` (as indexed: refresh first), oldest run first.
+        """One dict per case and run of ``directories`` (as indexed: refresh first), oldest run first; see
+        ``table`` for the arguments."""
+        names, rows = self.table(directories, since, case_glob)
+        return [dict(zip(names, row)) for row in rows]
+
+    def table(self, directories: Iterable[Path], since: float | None = None,
+              case_glob: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """(column names, one tuple per case and run of ``directories``), oldest run first (as indexed: refresh
+        first).
         ``since``: runs created at or after this Unix time; ``case_glob``: case ids matching it (``*``, ``?``,
         ``[...]``, case-sensitive)."""
         keys = [str(Path(d).resolve()) for d in directories]
@@ -184,14 +192,13 @@ class RunIndex:
         query = (f"SELECT {', '.join(columns)} FROM wanted w JOIN runs r ON r.run_dir = w.run_dir "
                  f"JOIN cases c ON c.run_dir = r.run_dir {'WHERE ' + ' AND '.join(where) if where else ''} "
                  f"ORDER BY r.created_at, r.run_id, c.rowid")
-        names = [c.split(".", 1)[1] for c in columns]
-        return [dict(zip(names, row)) for row in self.db.execute(query, params)]
+        return [c.split(".", 1)[1] for c in columns], self.db.execute(query, params).fetchall()
 
 
-def indexed_rows(directories: Sequence[Path], index_path: Path | None = None, since: float | None = None,
-                 case_glob: str | None = None) -> tuple[list[dict[str, Any]], Refresh]:
-    """Refresh the index for ``directories`` and read their rows: (rows, what the refresh did)."""
+def indexed_table(directories: Sequence[Path], index_path: Path | None = None, since: float | None = None,
+                  case_glob: str | None = None) -> tuple[list[str], list[tuple[Any, ...]], Refresh]:
+    """Refresh the index for ``directories`` and read their rows: (column names, rows, what the refresh did)."""
     with RunIndex(index_path or default_index()) as index:
         done = index.refresh(directories)
-        rows = index.rows(directories, since=since, case_glob=case_glob)
-    return rows, done
+        names, rows = index.table(directories, since=since, case_glob=case_glob)
+    return names, rows, done
