@@ -43,7 +43,9 @@ def build_histories(frame: Any, statistic: Statistic, **step_options: Any) -> li
     usable = frame[(frame["status"] == "ok") & (frame[column] > 0) & frame["created_at"].notna()]
     several_devices = usable["case_device"].nunique() > 1
     usable = usable.sort_values(["created_at", "run_id"], kind="stable")
-    seconds = usable["created_at"].map(lambda t: t.timestamp()).to_numpy()
+    import pandas as pd  # the frame is a DataFrame: pandas is there
+
+    seconds = (usable["created_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
     usable = usable.assign(_seconds=seconds)
     histories = []
     for (case_id, device), rows in usable.groupby(["case_id", "case_device"], sort=True, dropna=False):
