@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     runs = int(frame["run_dir"].nunique())
     sys.stdout.write(render_markdown(histories, runs))
     if args.html:
-        atomic_write(args.html, render_html(histories, runs).encode("utf-8"))
+        try:
+            atomic_write(args.html, render_html(histories, runs).encode("utf-8"))
+        except OSError as exc:
+            raise EdgebenchError(f"{args.html}: cannot write the HTML page: {exc.strerror or exc}") from None
         print(f"edgebench: wrote {args.html}", file=sys.stderr)
     if args.fail_on_step and any(h.worse(s) for h in histories for s in h.steps):
         return 1

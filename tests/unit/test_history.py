@@ -150,6 +150,9 @@ def test_history_cli(stepped: list[Path], tmp_path: Path, capsys: pytest.Capture
     assert "19 runs, 2 cases, 0 steps found" in capsys.readouterr().out
     assert main(["history", *map(str, stepped), *index, "--case", "nothing*"]) == 2
     assert "no case matches --case 'nothing*'" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    assert main(["history", *map(str, stepped[:8]), *index, "--html", str(tmp_path / "a-file" / "h.html")]) == 2
+    assert "a-file/h.html: cannot write the HTML page" in capsys.readouterr().err
     assert main(["history", str(tmp_path / "missing"), *index]) == 2
     err = capsys.readouterr().err
     assert "missing: not a run directory" in err and "no readable run" in err
