@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edgebench.errors import EdgebenchError
 
+#: the names of ``results.frame.STATISTICS`` (not imported here: ``edgebench --help`` stays quick)
 STATISTIC_NAMES = ("p50", "p90", "p95", "p99", "mean", "min", "throughput", "peak_rss", "load", "energy", "power")
 
 
@@ -22,14 +23,24 @@ def _since(text: str) -> float:
     return moment.timestamp()
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r}: a percentage from 0 to 100")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "history", help="trends of each case across runs, and the steps where they changed",
-        description="Follow one statistic of every case across runs (oldest first, by the time each run started) "
-                    "and report each step: where the figure moved to a new level and stayed, with the commit "
-                    "range around it. Runs: the RUN_DIRs given, and the baselines in --store (the default store "
-                    "when no RUN_DIR is given). Markdown goes to stdout; --html writes a page with a trend plot "
-                    "per case. An unreadable run directory is one line on stderr and left out.",
+        description="Follow one statistic of every case across runs (oldest first, by the time each run\n"
+                    "started) and report each step: where the figure moved to a new level and stayed, with the\n"
+                    "commit range around it. Runs: the RUN_DIRs given, and the baselines in --store (the default\n"
+                    "store when no RUN_DIR is given). Markdown goes to stdout; --html writes a page with a trend\n"
+                    "plot per case. An unreadable run directory is one line on stderr and left out.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  edgebench history                                 the baselines of the default store\n"
                "  edgebench history reports/* --statistic p90 --html history.html\n"
@@ -44,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", type=_since, metavar="DATE", help="only runs started at or after DATE (UTC)")
     parser.add_argument("--case", metavar="GLOB", help="only case ids matching GLOB (* ? [...], case-sensitive)")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML page with a plot per case")
-    parser.add_argument("--min-change", type=float, default=1.0, metavar="PERCENT",
+    parser.add_argument("--min-change", type=_percent, default=1.0, metavar="PERCENT",
                         help="smallest step reported, in percent of the level (default 1)")
     parser.add_argument("--fail-on-step", action="store_true", help="exit 1 when a step made a case worse")
     parser.add_argument("--index", type=Path, metavar="FILE",

@@ -170,7 +170,7 @@ def test_history_reads_the_baseline_store(stepped: list[Path], tmp_path: Path,
 
 
 def test_history_rejects_a_bad_option_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for bad in (["--since", "last tuesday"], ["--statistic", "p42"]):
+    for bad in (["--since", "last tuesday"], ["--statistic", "p42"], ["--min-change", "-3"]):
         with pytest.raises(SystemExit) as caught:
             main(["history", str(tmp_path), *bad])
         assert caught.value.code == 2
@@ -190,3 +190,11 @@ def test_one_case_on_two_devices_is_two_series(tmp_path: Path) -> None:
     histories = build_histories(load(runs, index=tmp_path / "i.sqlite"), STATISTICS["p50"])
     assert [(h.case_id, len(h.points)) for h in histories] == [
         (f"{CASES[0]['case_id']} on orin", 2), (f"{CASES[0]['case_id']} on pi5", 2)]
+
+
+def test_the_cli_offers_every_statistic() -> None:
+    from edgebench.cli.history_cmd import STATISTIC_NAMES
+    from edgebench.results.frame import STATISTICS
+
+    assert STATISTIC_NAMES == tuple(STATISTICS)
+    assert all(s.column in COLUMNS for s in STATISTICS.values())
