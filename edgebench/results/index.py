@@ -124,12 +124,16 @@ class RunIndex:
     # -- keeping it current --------------------------------------------------------------------------------
     def refresh(self, directories: Iterable[Path]) -> Refresh:
         """Read each directory whose run.json is new or changed since it was indexed; drop the ones that no
-        longer hold a readable run (each is one line in ``skipped``)."""
+        longer hold a readable run (each is one line in ``skipped``), and any indexed run that was deleted."""
         from edgebench.results.store import RUN_FILE, RunStore
 
         done = Refresh()
         known = {row[0]: (row[1], row[2]) for row in self.db.execute("SELECT run_dir, mtime_ns, size_bytes FROM runs")}
+        directories = list(directories)
         with self.db:
+            asked = {str(Path(d).resolve()) for d in directories}
+            gone = [(k,) for k in known if k not in asked and not (Path(k) / RUN_FILE).is_file()]
+            self.db.executemany("DELETE FROM runs WHERE run_dir = ?", gone)  # moved or deleted: forget them
             for directory in directories:
                 key = str(Path(directory).resolve())
                 try:

@@ -198,3 +198,15 @@ def test_the_cli_offers_every_statistic() -> None:
 
     assert STATISTIC_NAMES == tuple(STATISTICS)
     assert all(s.column in COLUMNS for s in STATISTICS.values())
+
+
+def test_a_deleted_run_leaves_the_index(tmp_path: Path) -> None:
+    import shutil
+
+    runs = _history(tmp_path, 2)
+    with RunIndex(tmp_path / "index.sqlite") as index:
+        assert index.refresh(runs).read == 2
+        shutil.rmtree(runs[1])
+        index.refresh(runs[:1])  # even when nobody asks for it again
+        assert [r[0] for r in index.db.execute("SELECT run_id FROM runs")] == ["run000"]
+        assert {r[0] for r in index.db.execute("SELECT DISTINCT run_dir FROM cases")} == {str(runs[0].resolve())}
