@@ -29,6 +29,7 @@ EXTRAS: Dict[str, Tuple[str, str]] = {
     "onnxruntime": ("onnxruntime", "onnx"),
     "ai_edge_litert": ("ai-edge-litert", "tflite"),
     "rich": ("rich", "all"),
+    "pandas": ("pandas", "history"),
 }
 
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "edgebench.cli.report_cmd",
     "edgebench.cli.compare_cmd",
     "edgebench.cli.baseline_cmd",
+    "edgebench.cli.history_cmd",
     "edgebench.cli.export_cmd",
     "edgebench.cli.sensors_cmd",
     "edgebench.cli.doctor_cmd",
