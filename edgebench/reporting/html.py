@@ -40,7 +40,8 @@ tr.ref td:first-child::after { content: " (ref)"; color: #666; font-weight: 400;
 ul.warnings { padding-left: 1.2em; } ul.warnings li { margin: 0.3em 0; }
 .kind { display: inline-block; font-size: 0.8em; padding: 0 6px; border-radius: 8px; background: #fff4ce;
         border: 1px solid #e0c060; margin-right: 4px; }
-svg.plot { width: 100%; max-width: 860px; height: auto; display: block; }
+svg.plot { width: 100%; max-width: 600px; height: auto; display: block; }
+img, svg { max-width: 100%; }
 figure { margin: 0.8em 0; } figcaption { color: #555; font-size: 0.9em; }
 details { margin: 0.5em 0; } summary { cursor: pointer; }
 .note { color: #555; font-style: italic; }
@@ -153,9 +154,16 @@ def _hardware(model: ReportModel, plots: Any) -> str:
     else:
         svg, problem = _plot(plots.pareto, model.pareto, model.pareto_axis)
         axis = "energy per inference" if model.pareto_axis == "energy_per_inference_mj" else "average power"
-        out.append(_figure(svg, f"Latency p50 against {axis}; the line joins each model's Pareto front."))
+        out.append(f"<h3>Pareto front: latency p50 against {axis}</h3>")
+        out.append(_figure(svg, f"Latency p50 against {axis}; the line joins each model's Pareto front, its "
+                                f"points numbered as in the table below."))
         if problem:
             out.append(f'<p class="note">{escape(problem)}</p>')
+        unit = "mJ" if model.pareto_axis == "energy_per_inference_mj" else "W"
+        out.append(_table(["#", "model", "case", "p50 ms", f"{axis} {unit}"],
+                          [[_td(str(n), True), _td(escape(p.model)), _td(escape(p.label)),
+                            _td(format_value(p.latency_p50_ms), True), _td(format_value(p.cost), True)]
+                           for n, p in plots.numbered_front(model.pareto)]))
     svg, problem = _plot(plots.throughput_scaling, model.entries)
     if svg:
         out.append("<h3>Throughput against threads and batch</h3>" + _figure(svg, "Inferences per second."))
