@@ -628,7 +628,7 @@ def _served(e: Entry) -> float | None:
 def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry]) -> None:
     best: dict[tuple[str, str], tuple[float, Entry]] = {}
     for e in entries:
-        qps = _served(e)
+        qps = _served(e) if e.runs_a_model else None
         key = (e.dims["device"], e.dims["model"])
         if qps is not None and (key not in best or qps > best[key][0]):
             best[key] = (qps, e)

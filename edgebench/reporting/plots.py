@@ -203,7 +203,7 @@ def throughput_scaling(entries: Sequence[Any]) -> str | None:
                 x = float(e.dims[dim])
             except ValueError:
                 continue
-            if e.status != "ok" or ips is None:
+            if e.status != "ok" or ips is None or not e.runs_a_model:  # the null backend: no model, no scaling
                 continue
             other = [e.dims[d] for d in ("device", "model", "backend", "precision", "settings", "scenario")
                      if e.dims[d]]
