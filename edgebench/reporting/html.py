@@ -9,9 +9,9 @@ from typing import Any, Sequence
 
 from edgebench.reporting.model import ReportModel
 from edgebench.reporting.selection_table import (
-    HARDWARE_NOTE,
     SELECTION_NOTE,
     budget_title,
+    hardware_note,
     hardware_table,
     selection_table,
 )
@@ -142,7 +142,7 @@ def render_html(model: ReportModel) -> str:
 def _hardware(model: ReportModel, plots: Any) -> str:
     out = ["<h2>Hardware selection</h2>"]
     if model.hardware:
-        out.append(f"<p>{escape(HARDWARE_NOTE)}</p>")
+        out.append(f"<p>{escape(hardware_note(model))}</p>")
         header, rows = hardware_table(model)
         out.append(_table([escape(h) for h in header],
                           [[_td(escape(c), k >= 3) for k, c in enumerate(r)] for r in rows]))

@@ -8,9 +8,9 @@ from typing import Any, Sequence
 from edgebench.analysis.compare import VERDICTS
 from edgebench.reporting.model import ReportModel
 from edgebench.reporting.selection_table import (
-    HARDWARE_NOTE,
     SELECTION_NOTE,
     budget_title,
+    hardware_note,
     hardware_table,
     selection_table,
 )
@@ -92,7 +92,7 @@ def render_hardware(model: ReportModel) -> list[str]:
     lines = ["## Hardware selection", ""]
     if not model.hardware:
         return lines + ["No finished case with a throughput figure.", ""]
-    lines += [md(HARDWARE_NOTE), ""]
+    lines += [md(hardware_note(model)), ""]
     header, rows = hardware_table(model)
     lines += _table(header, [[md(c) if k < 3 else c for k, c in enumerate(r)] for r in rows],
                     [False] * 3 + [True] * (len(header) - 3))

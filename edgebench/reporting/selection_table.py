@@ -10,13 +10,19 @@ from edgebench.reporting.values import format_value
 
 HARDWARE_NOTE = ("Per device and model, the case with the highest throughput (the null backend, which runs no "
                  "model, is left out). Power, per-watt and energy figures are measured; a device without a power "
-                 "reading has none. The TDP column divides by the profile's rated power: an estimate, not a "
-                 "measurement.")
+                 "reading has none.")
+TDP_NOTE = " The TDP column divides by the profile's rated power: an estimate, not a measurement."
 SELECTION_NOTE = ("Per model, every device, backend, precision and threads combination that meets the budget, "
                   "ranked by measured energy per inference (unmeasured last), then the device's price, then "
                   "latency; the null backend is left out. Pareto: no other combination is at least as fast and as "
                   "frugal (energy) or as cheap (price), and better in one.")
 TDP_ESTIMATE = "inf/s per TDP W (estimate)"
+
+
+def hardware_note(model: ReportModel) -> str:
+    """What the hardware table shows, and what its TDP column is, when it has one."""
+    estimate = any(h.ips_per_tdp_w_estimate is not None for h in model.hardware)
+    return HARDWARE_NOTE + (TDP_NOTE if estimate else "")
 
 
 def hardware_table(model: ReportModel) -> tuple[list[str], list[list[str]]]:
