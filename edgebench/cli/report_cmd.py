@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "budget, ranked by measured energy per inference, then price, with Pareto fronts")
     choose.add_argument("--budget-ms", type=float, metavar="MS",
                         help="the latency a query may take at most (of the --budget-stat statistic)")
-    choose.add_argument("--budget-stat", choices=BUDGET_STATS, default=DEFAULT_BUDGET_STAT,
+    choose.add_argument("--budget-stat", choices=BUDGET_STATS,
                         help=f"the latency statistic held to --budget-ms (default: {DEFAULT_BUDGET_STAT}: nearly "
                              f"every query, not the typical one)")
     choose.add_argument("--min-fps", type=float, metavar="N",
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from edgebench import plugins
     from edgebench.cli.output import open_run
     from edgebench.errors import EdgebenchError
-    from edgebench.reporting.model import Budget, build_model
+    from edgebench.reporting.model import DEFAULT_BUDGET_STAT, Budget, build_model
 
     if args.output is not None and args.output.is_dir():
         raise EdgebenchError(f"-o {args.output}: is a directory; give a file name")
@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
                              f"{', '.join(plugins.names(GROUP))})")
     budget = None
     if args.budget_ms is not None or args.min_fps is not None:
-        budget = Budget(args.budget_ms, args.budget_stat, args.min_fps)
+        budget = Budget(args.budget_ms, args.budget_stat or DEFAULT_BUDGET_STAT, args.min_fps)
+    elif args.budget_stat is not None:
+        raise EdgebenchError(f"--budget-stat {args.budget_stat}: give the budget too (--budget-ms MS)")
     render = plugins.load(GROUP, args.format)
     stores = [open_run(p) for p in args.run_dirs]
     if args.format == "html":  # the one format that reads the raw samples (its plots): say what it leaves out

@@ -90,6 +90,11 @@ def test_budget_arguments_are_checked(tmp_path, capsys):
     assert "## Choosing hardware: p99 \\<= 5 ms" in out.read_text()
     assert main(["report", str(runs[0].directory), "--min-fps", "-3"]) == 2
     assert "--min-fps -3: must be above 0" in capsys.readouterr().err
+    assert main(["report", str(runs[0].directory), "--budget-stat", "p90"]) == 2
+    assert "--budget-stat p90: give the budget too (--budget-ms MS)" in capsys.readouterr().err
+    assert main(["report", str(runs[0].directory), "--budget-ms", "3", "--budget-stat", "p90", "-o",
+                 str(out)]) == 0
+    assert "## Choosing hardware: p90 \\<= 3 ms" in out.read_text()
 
 
 def test_the_null_backend_is_never_best_nor_chosen(tmp_path):
