@@ -134,16 +134,17 @@ def test_a_farm_run_shows_both_devices_and_their_hosts_everywhere(tmp_path, caps
     farm = farm_runs(tmp_path)
     for by in ("backend", "model", "device"):
         model = build_model([farm], by=by, **FROZEN)
-        md, html = render_report(model), render_html(model)
+        md = render_report(model)
+        html = render_html(model) if by == "backend" else ""  # the plots take a while: one HTML is enough
         for name, host in FARM_DEVICES.items():
             assert f"| {name} | farm-run | {host} |" in md  # the Devices section
-            assert f"<td>{name}</td><td>farm-run</td><td>{host}</td>" in html
+            assert f"<td>{name}</td><td>farm-run</td><td>{host}</td>" in html or not html
         for group in model.groups:
             assert {r.entry.dims["device"] for r in group.rows} == {"nano", "pi5"}
         if by != "device":  # a device column in every results table, not a word of the settings
             assert model.device_column and all(" nano" not in r.variant and "pi5" not in r.variant
                                                for g in model.groups for r in g.rows)
-            assert f"| {by} | device | settings |" in md and f"<th>{by}</th><th>device</th>" in html
+            assert f"| {by} | device | settings |" in md and (f"<th>{by}</th><th>device</th>" in html or not html)
             for name in FARM_DEVICES:  # a results row: the by value, then the device
                 assert re.search(rf"^\| [^|]+ \| {name} \| [^|]+ \| [0-9.]+ \|", md, re.M), md
         rows = list(csv.DictReader(io.StringIO(render_csv(model))))
