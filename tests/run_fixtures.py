@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from edgebench.results.store import RunStore
 
@@ -79,8 +79,10 @@ def make_run(directory: Path, device: str = "jetson-orin-nano", cases: Sequence[
              samples: dict[str, list[int]] | None = None, sensors: dict[str, dict[str, Any]] | None = None,
              runtime_version: str = "1.17.1", price_usd: float | None = 499.0, tdp_w: float | None = 15.0,
              cpu: str = "ARMv8 Processor rev 1 (v8l)", failed: Sequence[str] = (), peak_rss_mb: float = 96.0,
-             git_commit: str = "0123456789abcdef0123") -> RunStore:
-    """A finished run directory; ``samples`` maps case_id -> latency samples (ns)."""
+             git_commit: str = "0123456789abcdef0123", farm: Mapping[str, Mapping[str, Any]] | None = None) -> RunStore:
+    """A finished run directory; ``samples`` maps case_id -> latency samples (ns). ``farm``: a farm run as
+    runner.start_farm writes it, device name -> its hardware (``price_usd``, ``tdp_w``, ``cpu``) and
+    ``total_power_channel``; each case names its device (``device`` key, id ending in ``@device``)."""
     header = {
         "edgebench_version": "0.1.0", "command": ["edgebench", "run"], "suite_digest": "0" * 16,
         "suite": {"name": "vision", "rules": {"confidence": 0.95, "min_iterations": 100, "min_seconds": 1.0,
@@ -96,6 +98,20 @@ def make_run(directory: Path, device: str = "jetson-orin-nano", cases: Sequence[
                         "cpu_model": cpu, "cpu_count": 6, "python": "3.11.7"},
         "backends": {}, "fast": False, "git_commit": git_commit,
     }
+    if farm:
+        template = header["profile"]
+        header["profile"] = {"name": "farm", "path": None, "transport": {"kind": "dask", "scheduler": "tcp://s:1"},
+                             "sensors": {}}
+        header["farm"] = {"scheduler": "tcp://s:1", "devices": list(farm),
+                          "profile_paths": {n: f"device_profiles/{n}.toml" for n in farm}}
+        header["profiles"] = {
+            n: {**template, "name": n, "path": f"device_profiles/{n}.toml",
+                "device": {**template["device"], **{k: v for k, v in d.items() if k != "total_power_channel"}},
+                "sensors": {**template["sensors"], "total_power_channel": d.get("total_power_channel")}}
+            for n, d in farm.items()}
+        header["environments"] = {n: {**header["environment"], "hostname": f"{n}.lan",
+                                      "cpu_model": d.get("cpu", cpu)} for n, d in farm.items()}
+        header["environment"] = {}
     store = RunStore.create(directory, header, cases)
     for index, c in enumerate(cases):
         cid = c["case_id"]
@@ -141,3 +157,27 @@ def hardware_runs(root: Path) -> list[RunStore]:
     pi = make_run(root / "pi5-run", "raspberry-pi-5", cases, pi_samples, None, price_usd=80.0, tdp_w=12.0,
                   cpu="Cortex-A76", failed=(cases[3]["case_id"],), peak_rss_mb=88.0)
     return [orin, pi]
+
+
+def farm_runs(root: Path) -> RunStore:
+    """A farm run of two devices: kws at threads 1 and 4 and the null backend on each. Both devices record the
+    same Jetson-like sensor series, but each profile names its own total power channel: nano the board total
+    (about 5 W in the loop), pi5 the CPU/GPU rail (half of it), so each case's power is its own device's."""
+    devices = {"nano": {"board": "jetson-nano", "price_usd": 99.0, "tdp_w": 10.0, "cpu": "Cortex-A57",
+                        "total_power_channel": "jetson_power.total_mw"},
+               "pi5": {"board": "raspberry-pi-5", "price_usd": 80.0, "tdp_w": 12.0, "cpu": "Cortex-A76",
+                       "total_power_channel": "jetson_power.vdd_cpu_gpu_cv_mw"}}
+    base_ns = {("nano", 1): 4_000_000, ("nano", 4): 1_000_000, ("pi5", 1): 3_000_000, ("pi5", 4): 1_600_000}
+    cases, samples, sensors = [], {}, {}
+    for seed, (name, threads) in enumerate(base_ns):
+        c = case("kws", "onnxruntime", threads)
+        c = {**c, "case_id": f"{c['case_id']}@{name}", "device": name}
+        cases.append(c)
+        samples[c["case_id"]] = latency_samples(seed, 400, base_ns[(name, threads)], base_ns[(name, threads)] // 10)
+        sensors[c["case_id"]] = sensor_block(sum(samples[c["case_id"]]), throttle=False)
+    for name in devices:  # the harness alone: ~100 ns a "query"
+        c = case("kws", "null", 1)
+        c = {**c, "case_id": f"{c['case_id']}@{name}", "device": name}
+        cases.append(c)
+        samples[c["case_id"]] = latency_samples(10, 400, 100, 10)
+    return make_run(root / "farm-run", "farm", cases, samples, sensors, farm=devices)

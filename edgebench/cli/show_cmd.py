@@ -35,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
                             f"{env.cpu_count or device.cores or '-'} cores, {env.os or '-'}", width))
     else:
         env = run.environment
-        print(wrap_line(f"device {run.device}: {env.cpu_model}, {env.cpu_count} cores, {env.os}; suite {run.suite}",
-                        width))
+        host = f" on {env.hostname}" if env.hostname else ""  # the host it ran on, as on a farm
+        print(wrap_line(f"device {run.device}{host}: {env.cpu_model or '-'}, {env.cpu_count or '-'} cores, "
+                        f"{env.os or '-'}; suite {run.suite}", width))
     print(render_table(store.summary_rows(), width=width))
     from edgebench.reporting.study import build_study, render_text
 

@@ -8,6 +8,13 @@ from html import escape
 from typing import Any, Sequence
 
 from edgebench.reporting.model import ReportModel
+from edgebench.reporting.selection_table import (
+    SELECTION_NOTE,
+    budget_title,
+    hardware_note,
+    hardware_table,
+    selection_table,
+)
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
 #: at most this many sensor timelines (one per case with sensor series) per report
@@ -33,7 +40,8 @@ tr.ref td:first-child::after { content: " (ref)"; color: #666; font-weight: 400;
 ul.warnings { padding-left: 1.2em; } ul.warnings li { margin: 0.3em 0; }
 .kind { display: inline-block; font-size: 0.8em; padding: 0 6px; border-radius: 8px; background: #fff4ce;
         border: 1px solid #e0c060; margin-right: 4px; }
-svg.plot { width: 100%; max-width: 860px; height: auto; display: block; }
+svg.plot { width: 100%; max-width: 600px; height: auto; display: block; }
+img, svg { max-width: 100%; }
 figure { margin: 0.8em 0; } figcaption { color: #555; font-size: 0.9em; }
 details { margin: 0.5em 0; } summary { cursor: pointer; }
 .note { color: #555; font-style: italic; }
@@ -83,6 +91,12 @@ def render_html(model: ReportModel) -> str:
         [[_td(escape(r.label)), _td(escape(r.device)), _td(escape(r.cpu or "-")), _td(escape(r.suite)),
           _td(str(r.cases), True), _td(escape(format_time(r.created_at))), _td(escape(r.edgebench_version)),
           _td(escape((r.git_commit or "-")[:12]))] for r in model.runs]))
+    if len(model.devices) > 1:  # several devices (a farm run, or several runs): each one, and where it ran
+        parts.append("<h2>Devices</h2>" + _table(
+            ["device", "run", "host", "board", "cpu", "price USD", "TDP W", "total power channel"],
+            [[_td(escape(d.name)), _td(escape(d.run)), _td(escape(d.host or "-")), _td(escape(d.board or "-")),
+              _td(escape(d.cpu or "-")), _td(format_value(d.price_usd), True), _td(format_value(d.tdp_w), True),
+              _td(escape(d.total_power_channel or "-"))] for d in model.devices]))
     if model.warnings:
         items = "".join(f'<li><span class="kind">{escape(w.kind)}</span>{escape(w.text)}</li>' for w in model.warnings)
         parts.append(f'<h2>Warnings</h2><ul class="warnings">{items}</ul>')
@@ -94,7 +108,9 @@ def render_html(model: ReportModel) -> str:
     for group in model.groups:
         rows, classes = [], []
         for row in group.rows:
-            cells = [_td(escape(row.by_value)), _td(escape(row.variant or "-"))]
+            cells = [_td(escape(row.by_value))]
+            cells += [_td(escape(row.entry.dims["device"]))] if model.device_column else []
+            cells.append(_td(escape(row.variant or "-")))
             if row.entry.status != "ok":
                 cells.append(f'<td class="failed" colspan="{len(metrics)}">'
                              f'{escape(row.entry.status)}: {escape(row.entry.error)}</td>')
@@ -108,12 +124,14 @@ def render_html(model: ReportModel) -> str:
             rows.append(cells)
             classes.append("ref" if row.is_reference else "")
         parts.append(f"<h3>{escape(group.title)}</h3>"
-                     + _table([escape(model.by), "settings", *[escape(m.title) for m in metrics]], rows, classes))
+                     + _table([escape(model.by), *(["device"] if model.device_column else []), "settings",
+                               *[escape(m.title) for m in metrics]], rows, classes))
 
     parts.append(_hardware(model, plots))
     from edgebench.reporting import study
 
     parts += [study.render_html(study.build_study(store)) for store in model.stores]
+    parts.append(_selection(model))
     samples, series = _load_raw(model)
     parts.append(_distributions(samples, plots))
     parts.append(_timelines(series, plots))
@@ -127,14 +145,10 @@ def render_html(model: ReportModel) -> str:
 def _hardware(model: ReportModel, plots: Any) -> str:
     out = ["<h2>Hardware selection</h2>"]
     if model.hardware:
-        out.append("<p>Per device and model, the case with the highest throughput.</p>")
-        out.append(_table(
-            ["device", "model", "case", "inf/s", "power W", "inf/s per W", "price USD", "inf/s per USD"],
-            [[_td(escape(h.device)), _td(escape(h.model)), _td(escape(h.case)),
-              _td(format_value(h.throughput_ips), True),
-              _td(escape(format_value(h.power_w) + (" (TDP)" if h.power_source == "TDP" else "")), True),
-              _td(format_value(h.ips_per_w), True), _td(format_value(h.price_usd), True),
-              _td(format_value(h.ips_per_usd), True)] for h in model.hardware]))
+        out.append(f"<p>{escape(hardware_note(model))}</p>")
+        header, rows = hardware_table(model)
+        out.append(_table([escape(h) for h in header],
+                          [[_td(escape(c), k >= 3) for k, c in enumerate(r)] for r in rows]))
     else:
         out.append('<p class="note">No finished case with a throughput figure.</p>')
     out.append(_served_qps(model, plots))
@@ -143,14 +157,44 @@ def _hardware(model: ReportModel, plots: Any) -> str:
     else:
         svg, problem = _plot(plots.pareto, model.pareto, model.pareto_axis)
         axis = "energy per inference" if model.pareto_axis == "energy_per_inference_mj" else "average power"
-        out.append(_figure(svg, f"Latency p50 against {axis}; the line joins each model's Pareto front."))
+        out.append(f"<h3>Pareto front: latency p50 against {axis}</h3>")
+        out.append(_figure(svg, f"Latency p50 against {axis}; the line joins each model's Pareto front, its "
+                                f"points numbered as in the table below."))
         if problem:
             out.append(f'<p class="note">{escape(problem)}</p>')
+        unit = "mJ" if model.pareto_axis == "energy_per_inference_mj" else "W"
+        out.append(_table(["#", "model", "case", "p50 ms", f"{axis} {unit}"],
+                          [[_td(str(n), True), _td(escape(p.model)), _td(escape(p.label)),
+                            _td(format_value(p.latency_p50_ms), True), _td(format_value(p.cost), True)]
+                           for n, p in plots.numbered_front(model.pareto)]))
     svg, problem = _plot(plots.throughput_scaling, model.entries)
     if svg:
         out.append("<h3>Throughput against threads and batch</h3>" + _figure(svg, "Inferences per second."))
     elif problem:
         out.append(f'<p class="note">{escape(problem)}</p>')
+    return "".join(out)
+
+
+def _selection(model: ReportModel) -> str:
+    """``report --budget-ms``: per model, the combinations that meet the budget, ranked."""
+    selection = model.selection
+    if selection is None:
+        return ""
+    out = [f"<h2>{escape(budget_title(selection))}</h2><p>{escape(SELECTION_NOTE)}</p>"]
+    if not selection.models:
+        out.append('<p class="note">No finished case with a latency figure.</p>')
+    for name in selection.models:
+        header, rows = selection_table(selection.of(name), selection.budget.stat)
+        out.append(f"<h3>{escape(name)}</h3>")
+        if rows:
+            out.append(_table([escape(h) for h in header],
+                              [[_td(escape(c), k == 0 or 3 <= k < len(r) - 1) for k, c in enumerate(r)]
+                               for r in rows]))
+        else:
+            out.append('<p class="note">No combination meets the budget.</p>')
+        missed = selection.rejected.get(name, 0)
+        if missed:
+            out.append(f"<p>{missed} other combination(s) missed the budget.</p>")
     return "".join(out)
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from edgebench.reporting.model import ReportModel
 
-FORMAT_VERSION = 1
+#: 2: a hardware row's power is measured only (``power_source`` is gone; ``ips_per_tdp_w_estimate`` beside it),
+#: ``devices`` lists each device with its host, each row has ``host``, and ``selection`` comes with a budget
+FORMAT_VERSION = 2
 
 
 def _clean(value: Any) -> Any:

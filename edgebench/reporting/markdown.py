@@ -7,6 +7,13 @@ from typing import Any, Sequence
 
 from edgebench.analysis.compare import VERDICTS
 from edgebench.reporting.model import ReportModel
+from edgebench.reporting.selection_table import (
+    SELECTION_NOTE,
+    budget_title,
+    hardware_note,
+    hardware_table,
+    selection_table,
+)
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
 _MD_SPECIAL = "\\`*_[]<>|#"
@@ -37,6 +44,13 @@ def render_report(model: ReportModel) -> str:
                       format_time(r.created_at), md(r.edgebench_version), md((r.git_commit or "-")[:12])]
                      for r in model.runs], [False] * 4 + [True] + [False] * 3)
     lines.append("")
+    if len(model.devices) > 1:  # several devices (a farm run, or several runs): each one, and where it ran
+        lines += ["## Devices", ""]
+        lines += _table(["device", "run", "host", "board", "cpu", "price USD", "TDP W", "total power channel"],
+                        [[md(d.name), md(d.run), md(d.host or "-"), md(d.board or "-"), md(d.cpu or "-"),
+                          format_value(d.price_usd), format_value(d.tdp_w), md(d.total_power_channel or "-")]
+                         for d in model.devices], [False] * 5 + [True, True, False])
+        lines.append("")
     if model.warnings:
         lines += ["## Warnings", ""]
         lines += [f"- **{md(w.kind)}**: {md(w.text)}" for w in model.warnings]
@@ -47,10 +61,13 @@ def render_report(model: ReportModel) -> str:
               f"({md(model.by)} {md(model.reference)}) with the same settings (else the first reference row).", ""]
     for group in model.groups:
         lines += [f"### {md(group.title)}", ""]
-        header = [md(model.by), "settings", *[m.title for m in metrics]]
+        device = ["device"] if model.device_column else []
+        header = [md(model.by), *device, "settings", *[m.title for m in metrics]]
         body = []
         for row in group.rows:
-            cells = [md(row.by_value) + (" (ref)" if row.is_reference else ""), md(row.variant or "-")]
+            cells = [md(row.by_value) + (" (ref)" if row.is_reference else "")]
+            cells += [md(row.entry.dims["device"])] if model.device_column else []
+            cells.append(md(row.variant or "-"))
             if row.entry.status != "ok":
                 cells += [md(f"{row.entry.status}: {row.entry.error}".rstrip(": "))] + [""] * (len(metrics) - 1)
                 body.append(cells)
@@ -64,13 +81,14 @@ def render_report(model: ReportModel) -> str:
                     text += f" {format_ratio(ratio)}"
                 cells.append(text)
             body.append(cells)
-        lines += _table(header, body, [False, False] + [True] * len(metrics))
+        lines += _table(header, body, [False] * (2 + len(device)) + [True] * len(metrics))
         lines.append("")
     lines += render_hardware(model)
     from edgebench.reporting import study
 
     for store in model.stores:  # runs with variants, fidelity or per-operator profiles
         lines += study.render_markdown(study.build_study(store))
+    lines += render_selection(model)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -78,12 +96,10 @@ def render_hardware(model: ReportModel) -> list[str]:
     lines = ["## Hardware selection", ""]
     if not model.hardware:
         return lines + ["No finished case with a throughput figure.", ""]
-    lines += ["Per device and model, the case with the highest throughput.", ""]
-    rows = [[md(h.device), md(h.model), md(h.case), format_value(h.throughput_ips),
-             format_value(h.power_w) + (" (TDP)" if h.power_source == "TDP" else ""), format_value(h.ips_per_w),
-             format_value(h.price_usd), format_value(h.ips_per_usd)] for h in model.hardware]
-    lines += _table(["device", "model", "case", "inf/s", "power W", "inf/s per W", "price USD", "inf/s per USD"],
-                    rows, [False, False, False, True, True, True, True, True])
+    lines += [md(hardware_note(model)), ""]
+    header, rows = hardware_table(model)
+    lines += _table(header, [[md(c) if k < 3 else c for k, c in enumerate(r)] for r in rows],
+                    [False] * 3 + [True] * (len(header) - 3))
     lines.append("")
     lines += render_served_qps(model)
     if model.pareto_axis is None:
@@ -96,6 +112,29 @@ def render_hardware(model: ReportModel) -> list[str]:
             for p in model.pareto if p.optimal]
     lines += _table(["model", "case", "p50 ms", axis], rows, [False, False, True, True])
     lines.append("")
+    return lines
+
+
+def render_selection(model: ReportModel) -> list[str]:
+    """``report --budget-ms``: per model, the combinations that meet the budget, ranked."""
+    selection = model.selection
+    if selection is None:
+        return []
+    lines = [f"## {md(budget_title(selection))}", "", md(SELECTION_NOTE), ""]
+    if not selection.models:
+        return lines + ["No finished case with a latency figure.", ""]
+    for name in selection.models:
+        header, rows = selection_table(selection.of(name), selection.budget.stat)
+        missed = selection.rejected.get(name, 0)
+        lines += [f"### {md(name)}", ""]
+        if rows:
+            lines += _table(header, [[md(c) for c in r] for r in rows],
+                            [True, False, False] + [True] * (len(header) - 4) + [False])
+            lines.append("")
+        else:
+            lines += ["No combination meets the budget.", ""]
+        if missed:
+            lines += [f"{missed} other combination(s) missed the budget.", ""]
     return lines
 
 

@@ -22,6 +22,8 @@ from edgebench.errors import EdgebenchError
 from edgebench.record import CaseRecord, DeviceInfo
 
 BY_CHOICES = ("device", "backend", "model", "precision", "threads", "run")
+#: the backend that runs no model (it measures the harness): never "best", never in a hardware choice
+NULL_BACKEND = "null"
 GROUP_DIMS = ("model", "precision", "scenario", "batch")
 VARIANT_DIMS = ("device", "backend", "precision", "threads", "settings", "scenario", "batch", "model")
 
@@ -91,6 +93,13 @@ class Entry:
     #: the price and power of the device the case ran on (its profile's; on a farm, each case's own device)
     price_usd: float | None = None
     tdp_w: float | None = None
+    #: the host name the device reported (None when it was never probed)
+    host: str | None = None
+
+    @property
+    def runs_a_model(self) -> bool:
+        """False for the null backend: its figures are the harness's, not a model's on a device."""
+        return self.dims["backend"] != NULL_BACKEND
 
 
 @dataclass
@@ -116,19 +125,39 @@ class Warning_:
     text: str
 
 
+@dataclass(frozen=True)
+class DeviceRow:
+    """One device the runs ran on: its profile's name and hardware, and the host it reported."""
+
+    name: str
+    run: str
+    host: str | None
+    board: str
+    cpu: str
+    price_usd: float | None
+    tdp_w: float | None
+    total_power_channel: str | None
+
+
 @dataclass
 class HardwareRow:
+    """Per device and model, the case with the highest throughput. Per-watt and per-energy figures come only
+    from measured power; ``ips_per_tdp_w_estimate`` divides by the profile's TDP, a rating, not a measurement."""
+
     device: str
     model: str
     case: str
     throughput_ips: float | None
-    power_w: float | None
-    power_source: str  # "measured" | "TDP" | ""
-    ips_per_w: float | None
+    power_w: float | None  # measured average power of that case; None when nothing measured it
+    ips_per_w: float | None  # from the measured power only
+    energy_per_inference_mj: float | None  # measured
     price_usd: float | None
     ips_per_usd: float | None
+    tdp_w: float | None = None
+    ips_per_tdp_w_estimate: float | None = None  # throughput / the profile's TDP: an estimate, not measured
+    host: str | None = None
     #: the LoadGen server scenario: the highest QPS served within the latency bound by a valid run, its case,
-    #: and per watt (the power measured at that rate, else TDP) and per dollar
+    #: and per measured watt and per dollar
     served_qps: float | None = None
     server_case: str = ""
     qps_per_w: float | None = None
@@ -175,6 +204,82 @@ class ParetoPoint:
     optimal: bool
 
 
+#: the latency statistics a budget can be set on (``--budget-stat``), as stored (``Latency.p99_ns``...)
+BUDGET_STATS = ("p50", "p90", "p95", "p99", "p999", "mean", "max")
+#: a budget holds for (nearly) every query, not the typical one: p99 by default
+DEFAULT_BUDGET_STAT = "p99"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a deployment needs: a latency statistic at most ``latency_ms`` (one query: a batch counts as one),
+    and/or at least ``min_fps`` inferences per second."""
+
+    latency_ms: float | None = None
+    stat: str = DEFAULT_BUDGET_STAT
+    min_fps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.stat not in BUDGET_STATS:
+            raise EdgebenchError(f"--budget-stat {self.stat}: expected one of {', '.join(BUDGET_STATS)}")
+        if self.latency_ms is None and self.min_fps is None:
+            raise EdgebenchError("a budget needs --budget-ms or --min-fps")
+        for flag, value in (("--budget-ms", self.latency_ms), ("--min-fps", self.min_fps)):
+            if value is not None and not value > 0:
+                raise EdgebenchError(f"{flag} {value:g}: must be above 0")
+
+    @property
+    def text(self) -> str:
+        """``p99 <= 5 ms and >= 30 inf/s``"""
+        parts = []
+        if self.latency_ms is not None:
+            parts.append(f"{self.stat} <= {self.latency_ms:g} ms")
+        if self.min_fps is not None:
+            parts.append(f">= {self.min_fps:g} inf/s")
+        return " and ".join(parts)
+
+
+@dataclass
+class Candidate:
+    """A device/backend/precision/threads combination that meets the budget for one model."""
+
+    model: str
+    rank: int
+    device: str
+    host: str | None
+    case: str  # backend, precision, threads, settings, scenario, batch
+    case_id: str
+    run: str
+    latency_ms: float  # the budget's statistic
+    throughput_ips: float | None
+    energy_per_inference_mj: float | None  # measured; None: nothing measured it
+    power_w: float | None  # measured
+    price_usd: float | None
+    #: on the Pareto front of the model's candidates: no other is at least as fast and as frugal (energy),
+    #: or as fast and as cheap (price), and better in one
+    pareto_energy: bool = False
+    pareto_price: bool = False
+
+
+@dataclass
+class Selection:
+    """``report --budget-ms``: per model, the combinations that meet the budget, ranked by measured energy per
+    inference, then the device's price, then the latency statistic; and how many did not meet it."""
+
+    budget: Budget
+    candidates: list[Candidate]
+    models: list[str]  # every model with a finished case, in the order seen
+    rejected: dict[str, int]  # model -> finished combinations that missed the budget
+
+    def of(self, model: str) -> list[Candidate]:
+        return [c for c in self.candidates if c.model == model]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"budget": asdict(self.budget), "ranked_by": ["energy_per_inference_mj", "price_usd", "latency_ms"],
+                "models": [{"model": m, "rejected": self.rejected.get(m, 0),
+                            "candidates": [asdict(c) for c in self.of(m)]} for m in self.models]}
+
+
 @dataclass
 class ReportModel:
     by: str
@@ -191,6 +296,10 @@ class ReportModel:
     version: str
     stores: list[Any] = field(repr=False, default_factory=list)
     server_curves: list[ServerCurve] = field(default_factory=list)
+    devices: list[DeviceRow] = field(default_factory=list)
+    #: the results tables have a device column: the runs span several devices and ``by`` is not device
+    device_column: bool = False
+    selection: Selection | None = None
 
     @property
     def has_served_qps(self) -> bool:
@@ -206,9 +315,11 @@ class ReportModel:
             "generated_at": self.generated_at, "edgebench_version": self.version, "by": self.by,
             "reference": self.reference, "runs": [r.to_json() for r in self.runs],
             "metrics": [{"key": m.key, "title": m.title, "better": m.better, "unit": m.unit} for m in METRICS],
+            "devices": [asdict(d) for d in self.devices],
             "groups": [{
                 "title": g.title, **{k: v for k, v in g.dims.items()},
                 "rows": [{"by_value": r.by_value, "variant": r.variant, "run": self.runs[r.entry.run].label,
+                          "host": r.entry.host,
                           "case_id": r.entry.case_id, "status": r.entry.status, "error": r.entry.error or None,
                           "reference": r.is_reference, **r.entry.dims, "values": r.entry.values,
                           "ratios": r.ratios, "best": sorted(r.best)} for r in g.rows],
@@ -217,6 +328,7 @@ class ReportModel:
             "pareto": {"axis": self.pareto_axis, "points": [p.__dict__ for p in self.pareto]},
             "warnings": [{"kind": w.kind, "text": w.text} for w in self.warnings],
             **({"server_curves": [asdict(c) for c in self.server_curves]} if self.server_curves else {}),
+            **({"selection": self.selection.to_json()} if self.selection else {}),
         }
 
 
@@ -266,7 +378,8 @@ def _entry(run_index: int, device: str, run_label: str, record: CaseRecord, info
     values = {m.key: row.get(m.key) for m in METRICS}
     return Entry(run_index, record.case_id, dims, record.status, str(row.get("error") or ""), values, variation,
                  record.sensors.throttle_flags, record.runtime.label if record.runtime else "", record.model_sha256,
-                 record, price_usd=info.price_usd if info else None, tdp_w=info.tdp_w if info else None)
+                 record, price_usd=info.price_usd if info else None, tdp_w=info.tdp_w if info else None,
+                 host=record.host)
 
 
 def _labels(stores: Sequence[Any]) -> list[str]:
@@ -280,8 +393,10 @@ def _labels(stores: Sequence[Any]) -> list[str]:
 
 
 def build_model(stores: Sequence[Any], by: str = "device", reference: str | None = None,
-                generated_at: str | None = None, version: str = __version__) -> ReportModel:
-    """The report model of one or more runs. ``generated_at``/``version`` are injected for byte-stable tests."""
+                generated_at: str | None = None, version: str = __version__,
+                budget: Budget | None = None) -> ReportModel:
+    """The report model of one or more runs. ``generated_at``/``version`` are injected for byte-stable tests;
+    ``budget``: also select, per model, the combinations that meet it (``Selection``)."""
     if by not in BY_CHOICES:
         raise EdgebenchError(f"--by {by}: expected one of {', '.join(BY_CHOICES)}")
     labels = _labels(stores)
@@ -300,7 +415,11 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
     group_dims = [d for d in GROUP_DIMS if d != by]
     varying = [d for d in VARIANT_DIMS if d != by and d not in group_dims
                and len({e.dims[d] for e in entries}) > 1]
-    keys = [(tuple(e.dims[d] for d in group_dims), tuple(e.dims[d] for d in varying), e.dims[by]) for e in entries]
+    # several devices compared by something else: the device gets its own column, not a word in the variant
+    device_column = "device" in varying
+    keyed = list(varying)
+    varying = [d for d in varying if d != "device"]
+    keys = [(tuple(e.dims[d] for d in group_dims), tuple(e.dims[d] for d in keyed), e.dims[by]) for e in entries]
     if len(set(keys)) < len(keys) and len(stores) > 1 and by != "run":
         varying.append("run")
 
@@ -317,7 +436,7 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
         groups.setdefault(tuple(e.dims[d] for d in group_dims), []).append(e)
     built: list[Group] = []
     for gkey, members in groups.items():
-        tagged = [(e, _variant(e, varying)) for e in members]
+        tagged = [(e, _variant(e, ["device", *varying] if device_column else varying)) for e in members]
         variants: list[str] = []
         for _, v in tagged:
             if v not in variants:
@@ -333,7 +452,8 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
             base = refs.get(variant, first_ref)
             ratios = {m.key: _ratio(e.values.get(m.key), base.values.get(m.key) if base else None)
                       for m in METRICS if m.better}
-            rows.append(Row(e, e.dims[by], variant, ratios, set(), e.dims[by] == ref))
+            shown = _variant(e, varying) if device_column else variant
+            rows.append(Row(e, e.dims[by], shown, ratios, set(), e.dims[by] == ref))
         _mark_best(rows)
         dims = dict(zip(group_dims, gkey))
         title = " · ".join(f"{d} {v}" if d == "batch" else v for d, v in dims.items() if v)
@@ -343,7 +463,16 @@ def build_model(stores: Sequence[Any], by: str = "device", reference: str | None
     return ReportModel(by=by, reference=ref, runs=runs, entries=entries, groups=built, variant_dims=varying,
                        hardware=_hardware(entries), pareto_axis=axis, pareto=pareto,
                        warnings=_warnings(entries, runs), generated_at=generated_at or _now(), version=version,
-                       stores=list(stores), server_curves=_server_curves(entries))
+                       stores=list(stores), server_curves=_server_curves(entries),
+                       devices=_devices(stores, runs), device_column=device_column,
+                       selection=select(entries, runs, budget) if budget else None)
+
+
+def _devices(stores: Sequence[Any], runs: Sequence[RunInfo]) -> list[DeviceRow]:
+    """Every device of every run (a farm run has several), with the host it reported."""
+    return [DeviceRow(d.name, run.label, d.host, d.board, d.environment.cpu_model or d.cpu, d.price_usd, d.tdp_w,
+                      d.total_power_channel)
+            for store, run in zip(stores, runs) for d in store.run_info.devices]
 
 
 def _now() -> str:
@@ -368,10 +497,12 @@ def _ratio(value: Any, base: Any) -> float | None:
 
 
 def _mark_best(rows: list[Row]) -> None:
+    """Mark the best value of each column among the finished cases that ran a model (not the null backend)."""
     for m in METRICS:
         if not m.better:
             continue
         scored: list[tuple[float, Row]] = [(float(r.entry.values[m.key]), r) for r in rows if r.entry.status == "ok"
+                                           and r.entry.runs_a_model
                                            and isinstance(r.entry.values.get(m.key), (int, float))]
         if len(scored) < 2:
             continue
@@ -382,7 +513,7 @@ def _mark_best(rows: list[Row]) -> None:
 
 
 def _pareto(entries: Sequence[Entry]) -> tuple[str | None, list[ParetoPoint]]:
-    ok = [e for e in entries if e.status == "ok" and e.values.get("latency_p50_ms") is not None]
+    ok = [e for e in entries if e.status == "ok" and e.runs_a_model and e.values.get("latency_p50_ms") is not None]
     for axis in ("energy_per_inference_mj", "power_avg_w"):
         points = [e for e in ok if e.values.get(axis) is not None]
         if points:
@@ -408,7 +539,7 @@ def _hardware(entries: Sequence[Entry]) -> list[HardwareRow]:
     best: dict[tuple[str, str], Entry] = {}
     for e in entries:
         ips = e.values.get("throughput_ips")
-        if e.status != "ok" or ips is None:
+        if e.status != "ok" or ips is None or not e.runs_a_model:
             continue
         key = (e.dims["device"], e.dims["model"])
         if key not in best or ips > best[key].values["throughput_ips"]:
@@ -416,15 +547,68 @@ def _hardware(entries: Sequence[Entry]) -> list[HardwareRow]:
     out = []
     for (device, model), e in best.items():
         ips = e.values["throughput_ips"]
-        power, source = e.values.get("power_avg_w"), "measured"
-        if power is None and e.tdp_w:
-            power, source = float(e.tdp_w), "TDP"
-        elif power is None:
-            source = ""
-        out.append(HardwareRow(device, model, _case_label(e), ips, power, source, ips / power if power else None,
-                               e.price_usd, ips / e.price_usd if e.price_usd else None))
+        power = e.values.get("power_avg_w")
+        out.append(HardwareRow(device, model, _case_label(e), ips, power, ips / power if power else None,
+                               e.values.get("energy_per_inference_mj"), e.price_usd,
+                               ips / e.price_usd if e.price_usd else None, tdp_w=e.tdp_w,
+                               ips_per_tdp_w_estimate=ips / e.tdp_w if e.tdp_w else None, host=e.host))
     _add_served_qps(out, entries)
     return out
+
+
+def select(entries: Sequence[Entry], runs: Sequence[RunInfo], budget: Budget) -> Selection:
+    """Per model, the finished combinations (not the null backend) that meet ``budget``, ranked by measured
+    energy per inference (unmeasured last), then price (unknown last), then the latency statistic; with each
+    model's Pareto fronts of latency against energy and against price."""
+    key = f"{budget.stat}_ns" if budget.stat != "mean" else "mean_ns"
+    models: list[str] = []
+    rejected: dict[str, int] = {}
+    chosen: list[Candidate] = []
+    for e in entries:
+        latency = e.record.latency
+        value = latency.ms(key) if latency else None
+        if e.status != "ok" or not e.runs_a_model or value is None:
+            continue
+        model = e.dims["model"]
+        if model not in models:
+            models.append(model)
+        ips = e.values.get("throughput_ips")
+        meets = ((budget.latency_ms is None or value <= budget.latency_ms)
+                 and (budget.min_fps is None or (ips is not None and ips >= budget.min_fps)))
+        if not meets:
+            rejected[model] = rejected.get(model, 0) + 1
+            continue
+        chosen.append(Candidate(model, 0, e.dims["device"], e.host, _case_label(e), e.case_id, runs[e.run].label,
+                                value, ips, e.values.get("energy_per_inference_mj"), e.values.get("power_avg_w"),
+                                e.price_usd))
+
+    def order(c: Candidate) -> tuple[Any, ...]:
+        return (c.energy_per_inference_mj is None, c.energy_per_inference_mj or 0.0,
+                c.price_usd is None, c.price_usd or 0.0, c.latency_ms)
+
+    ranked: list[Candidate] = []
+    for model in models:
+        mine = sorted((c for c in chosen if c.model == model), key=order)
+        for rank, c in enumerate(mine, 1):
+            c.rank = rank
+            c.pareto_energy = _on_front(c, mine, "energy_per_inference_mj")
+            c.pareto_price = _on_front(c, mine, "price_usd")
+        ranked += mine
+    return Selection(budget, ranked, models, rejected)
+
+
+def _on_front(c: Candidate, others: Sequence[Candidate], cost: str) -> bool:
+    """No other candidate is at least as fast and as cheap on ``cost`` and strictly better on one of them."""
+    mine = getattr(c, cost)
+    if mine is None:
+        return False
+    for o in others:
+        theirs = getattr(o, cost)
+        if o is c or theirs is None:
+            continue
+        if o.latency_ms <= c.latency_ms and theirs <= mine and (o.latency_ms < c.latency_ms or theirs < mine):
+            return False
+    return True
 
 
 def _case_label(e: Entry) -> str:
@@ -444,7 +628,7 @@ def _served(e: Entry) -> float | None:
 def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry]) -> None:
     best: dict[tuple[str, str], tuple[float, Entry]] = {}
     for e in entries:
-        qps = _served(e)
+        qps = _served(e) if e.runs_a_model else None
         key = (e.dims["device"], e.dims["model"])
         if qps is not None and (key not in best or qps > best[key][0]):
             best[key] = (qps, e)
@@ -453,7 +637,7 @@ def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry]) -> None:
         if found is None:
             continue
         qps, e = found
-        power = e.values.get("power_avg_w") or (float(e.tdp_w) if e.tdp_w else None)
+        power = e.values.get("power_avg_w")  # measured only: a TDP is a rating, not what the device drew
         row.served_qps, row.server_case = qps, _case_label(e)
         row.qps_per_w = qps / power if power else None
         row.qps_per_usd = qps / e.price_usd if e.price_usd else None
@@ -513,9 +697,13 @@ def _warnings(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Warning
                 if runs[e.run].label not in versions[backend_name][e.runtime]:
                     versions[backend_name][e.runtime].append(runs[e.run].label)
             if e.model_sha256:
-                models.setdefault(e.dims["model"], {}).setdefault(e.model_sha256, [])
-                if runs[e.run].label not in models[e.dims["model"]][e.model_sha256]:
-                    models[e.dims["model"]][e.model_sha256].append(runs[e.run].label)
+                # per precision and format: a bundled model ships as an .onnx and a .tflite file of each
+                # precision, different files by design; only the same one differing between runs matters
+                kind = " ".join(v for v in (e.dims["precision"], e.record.format and f".{e.record.format}") if v)
+                file = f"{e.dims['model']} ({kind} file)" if kind else e.dims["model"]
+                models.setdefault(file, {}).setdefault(e.model_sha256, [])
+                if runs[e.run].label not in models[file][e.model_sha256]:
+                    models[file][e.model_sha256].append(runs[e.run].label)
         for backend_name, seen in versions.items():
             if len(seen) > 1:
                 where = "; ".join(f"{v} in {', '.join(r)}" for v, r in seen.items())

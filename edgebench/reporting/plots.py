@@ -4,6 +4,11 @@ Text stays text (``svg.fonttype = none``: small files, fast to write, rendered i
 escaped by matplotlib's SVG writer like any XML text; math text is off, so a ``$`` in a name is just a dollar.
 ``svg.hashsalt`` makes the ids stable.
 matplotlib is imported inside the functions: ``edgebench --help`` does not pay for it.
+
+Sized for a phone: the HTML scales each plot to the page's width (at most ``MAX_WIDTH_PX``), so text is drawn in
+SVG units that become pixels times (rendered width / figure width). Every figure is ``FIGURE_WIDTH_IN`` wide
+(360 units) and no text is smaller than ``MIN_FONT``, so at the 400 px a 412 px phone leaves for a plot, the
+smallest text is 10 px; long names go into legends below the axes or are wrapped, never squeezed.
 """
 
 from __future__ import annotations
@@ -32,9 +37,17 @@ from edgebench.sensors.channels import (
 PLOTS = "plotting"
 
 PHASE_MARKS = {"loop_start", "loop_end", "idle_start", "idle_end", "load_start"}
-MAX_LABEL = 60
-RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "edgebench", "text.parse_math": False, "font.size": 9,
-      "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False}
+#: every figure's width (inches: 72 SVG units each) and the smallest font (SVG units); see the module docstring
+FIGURE_WIDTH_IN = 5.0
+MIN_FONT = 9.5
+#: the widest a plot is drawn in the page (px): text stays at most 1.7x its size on a wide screen
+MAX_WIDTH_PX = 600
+#: the most characters of a label on one line (about the width of the figure at MIN_FONT)
+MAX_LABEL = 56
+RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "edgebench", "text.parse_math": False,
+                      "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": MIN_FONT,
+                      "ytick.labelsize": MIN_FONT, "legend.fontsize": MIN_FONT, "figure.titlesize": 10,
+                      "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False}
 
 
 @contextmanager
@@ -75,6 +88,36 @@ def _short(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
+def _wrap(label: str, width: int = MAX_LABEL, lines: int = 2) -> str:
+    """``label`` on at most ``lines`` lines of ``width`` characters, broken after a separator (a case id has
+    no spaces: ``kws.fp32.onnxruntime.threads=1``), the last line cut with an ellipsis when it is still longer."""
+    out: list[str] = []
+    rest = label
+    while rest and len(out) < lines - 1 and len(rest) > width:
+        cut = max(rest.rfind(sep, 0, width) for sep in (" ", ".", ":", ",", "/", "_", "-"))
+        cut = cut + 1 if cut > 0 else width
+        out.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    out.append(_short_to(rest, width))
+    return "\n".join(out)
+
+
+def _short_to(label: str, width: int) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def numbered_front(points: Sequence[Any]) -> list[tuple[int, Any]]:
+    """The Pareto-optimal points numbered 1, 2, ...: model by model (in the order seen), fastest first. The
+    plot marks each point with its number and the HTML report lists the numbers with their cases."""
+    models: list[str] = []
+    for p in points:
+        if p.model not in models:
+            models.append(p.model)
+    front = [p for m in models for p in sorted((q for q in points if q.model == m and q.optimal),
+                                               key=lambda q: q.latency_p50_ms)]
+    return list(enumerate(front, 1))
+
+
 def latency_distribution(cases: Sequence[tuple[str, Sequence[float]]]) -> str | None:
     """Box plot per case: box q1..q3, line at the median, whiskers p1..p99, dot at the mean (ms).
     Drawn with one collection per element (not one artist per box), so a hundred cases stay fast."""
@@ -86,33 +129,37 @@ def latency_distribution(cases: Sequence[tuple[str, Sequence[float]]]) -> str | 
             continue
         ms = np.asarray(samples_ns, dtype=np.float64) / 1e6
         rows.append([*np.percentile(ms, [1, 25, 50, 75, 99]), float(ms.mean())])
-        labels.append(_short(label))
+        labels.append(label)
     if not rows:
         return None
     p1, q1, med, q3, p99, mean = np.array(rows[::-1]).T
-    labels = labels[::-1]
-    y = np.arange(len(labels))
-    width, height = 8.0, 1.2 + 0.28 * len(labels)
-    with _figure(width, height, layout=None) as fig:
-        # margins by hand: a constrained layout would draw a hundred labels twice
-        label_in = max(len(t) for t in labels) * 7 * 0.55 / 72 + 0.15
-        fig.subplots_adjust(left=min(0.6, label_in / width), right=0.97, top=1 - 0.25 / height,
-                            bottom=0.75 / height)
+    labels = [_wrap(t) for t in labels[::-1]]
+    # each case its own row: its name above its box (a name beside the axis would leave a phone no room)
+    lines = [t.count("\n") + 1 for t in labels]
+    heights = [0.24 + 0.17 * n for n in lines]  # inches (the axes are as tall): box, then the name's lines
+    y = np.cumsum([0.0, *heights[:-1]]) + 0.12  # each box's middle
+    height = 0.85 + sum(heights)
+    with _figure(FIGURE_WIDTH_IN, height, layout=None) as fig:
+        fig.subplots_adjust(left=0.04, right=0.97, top=1 - 0.1 / height, bottom=0.75 / height)
         ax = fig.add_subplot()
         ax.hlines(y, p1, p99, color="0.25", lw=1)
-        ax.vlines(np.concatenate([p1, p99]), np.tile(y - 0.15, 2), np.tile(y + 0.15, 2), color="0.25", lw=1)
-        ax.barh(y, q3 - q1, left=q1, height=0.6, color="#f5deb3", edgecolor="0.2", lw=0.8)
-        ax.vlines(med, y - 0.3, y + 0.3, color="tab:orange", lw=1.6)
+        ax.vlines(np.concatenate([p1, p99]), np.tile(y - 0.05, 2), np.tile(y + 0.05, 2), color="0.25", lw=1)
+        ax.barh(y, q3 - q1, left=q1, height=0.14, color="#f5deb3", edgecolor="0.2", lw=0.8)
+        ax.vlines(med, y - 0.07, y + 0.07, color="tab:orange", lw=1.6)
         ax.scatter(mean, y, s=6, color="black", zorder=3)
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.set_ylim(-0.7, len(labels) - 0.3)
+        ax.set_yticks([])
+        ax.set_ylim(-0.05, sum(heights))
+        for row, text in zip(y, labels):
+            ax.annotate(text, (0.01, row + 0.08), xycoords=("axes fraction", "data"), fontsize=MIN_FONT,
+                        va="bottom", ha="left", linespacing=1.1)
+        ax.grid(axis="y", visible=False)
         if p1.min() > 0 and p99.max() / p1.min() > 20:
             from matplotlib.ticker import FuncFormatter, NullFormatter
 
             ax.set_xscale("log")  # plain tick labels: math text is off, so no 10^{k} notation
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("latency (ms): box q1-q3, line median, whiskers p1-p99, dot mean")
+        ax.set_xlabel("latency (ms): box q1-q3, line median,\nwhiskers p1-p99, dot mean")
         return to_svg(fig)
 
 
@@ -121,7 +168,8 @@ def pareto(points: Sequence[Any], axis: str) -> str | None:
     if not points:
         return None
     ylabel = "energy per inference (mJ)" if axis == "energy_per_inference_mj" else "average power (W)"
-    with _figure(7.0, 4.5) as fig:
+    numbers = {id(p): n for n, p in numbered_front(points)}
+    with _figure(FIGURE_WIDTH_IN, 4.2) as fig:
         ax = fig.add_subplot()
         models: list[str] = []
         for p in points:
@@ -132,15 +180,15 @@ def pareto(points: Sequence[Any], axis: str) -> str | None:
             mine = [p for p in points if p.model == model]
             ax.scatter([p.latency_p50_ms for p in mine], [p.cost for p in mine], color=color, alpha=0.5, s=18)
             front = sorted((p for p in mine if p.optimal), key=lambda p: p.latency_p50_ms)
-            ax.plot([p.latency_p50_ms for p in front], [p.cost for p in front], "-o", color=color, label=model,
-                    markersize=5)
-            for p in front[:8]:
-                ax.annotate(_short(p.label), (p.latency_p50_ms, p.cost), fontsize=6, xytext=(3, 3),
+            ax.plot([p.latency_p50_ms for p in front], [p.cost for p in front], "-o", color=color,
+                    label=_short(model), markersize=5)
+            for p in front:  # its number; the table under the plot names the case
+                ax.annotate(str(numbers[id(p)]), (p.latency_p50_ms, p.cost), fontsize=MIN_FONT, xytext=(4, 4),
                             textcoords="offset points")
         ax.set_xlabel("latency p50 (ms)")
         ax.set_ylabel(ylabel)
         ax.set_title("Pareto front: lower-left is better")
-        ax.legend(fontsize=7)
+        fig.legend(loc="outside lower center", ncols=2 if len(models) > 1 else 1, frameon=False)
         return to_svg(fig)
 
 
@@ -155,7 +203,7 @@ def throughput_scaling(entries: Sequence[Any]) -> str | None:
                 x = float(e.dims[dim])
             except ValueError:
                 continue
-            if e.status != "ok" or ips is None:
+            if e.status != "ok" or ips is None or not e.runs_a_model:  # the null backend: no model, no scaling
                 continue
             other = [e.dims[d] for d in ("device", "model", "backend", "precision", "settings", "scenario")
                      if e.dims[d]]
@@ -166,15 +214,17 @@ def throughput_scaling(entries: Sequence[Any]) -> str | None:
             panels.append((dim, series))
     if not panels:
         return None
-    with _figure(7.0, 3.6 * len(panels)) as fig:
+    lines = sum(min(len(series), 12) for _, series in panels)
+    with _figure(FIGURE_WIDTH_IN, 2.8 * len(panels) + 0.3 * lines) as fig:
         axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
         for ax, (dim, series) in zip(axes, panels):
             for index, (label, pts) in enumerate(list(series.items())[:12]):
-                ax.plot([x for x, _ in pts], [y for _, y in pts], "-o", markersize=4, label=_short(label),
+                ax.plot([x for x, _ in pts], [y for _, y in pts], "-o", markersize=4, label=_wrap(label),
                         color=f"C{index % 10}")
             ax.set_xlabel(dim)
             ax.set_ylabel("inferences/s")
-            ax.legend(fontsize=6)
+            # below the axes: the names are long, the plot narrow
+            ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), frameon=False, borderaxespad=0)
         return to_svg(fig)
 
 
@@ -184,7 +234,7 @@ def server_curves(curves: Sequence[Any]) -> str | None:
     shown = [c for c in curves if any(t.latency_ms is not None for t in c.trials)][:8]
     if not shown:
         return None
-    with _figure(7.0, 2.8 * len(shown)) as fig:
+    with _figure(FIGURE_WIDTH_IN, 3.0 * len(shown)) as fig:
         axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
         for ax, curve in zip(axes, shown):
             points = sorted((t.target_qps, t.latency_ms, t.passed) for t in curve.trials if t.latency_ms is not None)
@@ -196,10 +246,10 @@ def server_curves(curves: Sequence[Any]) -> str | None:
             ax.axhline(curve.bound_ms, linestyle="--", color="0.4", linewidth=1)
             if curve.served_qps is not None:
                 ax.axvline(curve.served_qps, linestyle=":", color="C2", linewidth=1)
-            ax.set_title(_short(curve.label), fontsize=8)
+            ax.set_title(_wrap(curve.label), fontsize=MIN_FONT)
             ax.set_xlabel("target QPS")
             ax.set_ylabel(f"p{curve.percentile * 100:g} latency ms")
-            ax.legend(fontsize=6)
+            ax.legend()
         return to_svg(fig)
 
 
@@ -309,7 +359,9 @@ def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
     phase = {e: (t - t0) / 1e9 for e, t in marks if e in PHASE_MARKS}
     events = [(e, (t - t0) / 1e9) for e, t in marks if e not in PHASE_MARKS]
     spans = _throttle_spans(t_s, channels, declared)
-    with _figure(8.0, 1.0 + 2.0 * len(panels)) as fig:
+    columns = {label: 2 if all(len(n) <= 22 for n in data) else 1 for label, _, data in panels}
+    legend_rows = sum(-(-len(data) // columns[label]) for label, _, data in panels)
+    with _figure(FIGURE_WIDTH_IN, 1.2 + 2.0 * len(panels) + 0.2 * legend_rows) as fig:
         axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
         for ax, (label, unit, data) in zip(axes, panels):
             for index, (name, values) in enumerate(data.items()):
@@ -325,11 +377,13 @@ def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
                 ax.axvspan(start, end, color="tab:red", alpha=0.25, lw=0)
             for _, t in events:
                 ax.axvline(t, color="tab:red", lw=1, ls="--")
-            ax.legend(fontsize=6, loc="upper left")
-        top = axes[0]
-        for name, t in events:
-            top.annotate(_short(name), (t, 1.0), xycoords=("data", "axes fraction"), fontsize=6, color="tab:red",
-                         rotation=90, va="top", ha="right")
-        axes[-1].set_xlabel("time (s); grey: timed loop, blue: idle baseline, red: throttle events")
-        fig.suptitle(_short(title), fontsize=9)
+            # above the panel, two names a row: inside it they would hide the lines on a phone
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=columns[label], frameon=False,
+                      borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)
+        # the events by name under the time axis (written across the panels, they would hide the lines)
+        named = [f"{t:.2f} s: {_short_to(name, MAX_LABEL - 9)}" for name, t in events[:3]]
+        more = [f"and {len(events) - 3} more events"] if len(events) > 3 else []
+        axes[-1].set_xlabel("\n".join(["time (s); grey: timed loop, blue: idle baseline,",
+                                       "red: throttle events" + (":" if named else ""), *named, *more]))
+        fig.suptitle(_wrap(title), fontsize=10)
         return to_svg(fig)

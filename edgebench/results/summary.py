@@ -10,7 +10,7 @@ from edgebench.analysis.sustained import is_sustained
 from edgebench.record import CaseRecord, CaseSummary, Latency
 
 CSV_COLUMNS = (
-    "device", "model", "backend", "precision", "threads", "scenario", "batch", "concurrency", "status", "n",
+    "device", "host", "model", "backend", "precision", "threads", "scenario", "batch", "concurrency", "status", "n",
     "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_min_ms", "latency_max_ms",
     "throughput_ips", "load_ms", "first_inference_ms", "peak_rss_mb",
     "power_avg_w", "power_idle_w", "energy_per_inference_mj", "temp_max_c", "throttled",
@@ -93,6 +93,7 @@ def csv_row(record: CaseRecord) -> dict[str, Any]:
     sensors = summary.sensors
     return {
         "device": record.device,
+        "host": record.host,  # the host name the device reported (a farm's devices each their own)
         "model": record.model,
         "backend": record.backend,
         "precision": record.precision,

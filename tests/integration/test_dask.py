@@ -181,3 +181,16 @@ def test_each_farm_device_reads_its_own_total_power_channel(dask_cluster: DaskCl
     reported = list(csv.DictReader(io.StringIO(report.stdout)))
     assert sorted(r["device"] for r in reported) == ["meterHigh", "meterHigh", "meterLow", "meterLow"]
     assert sorted(float(r["power_avg_w"]) for r in reported) == [2.0, 2.0, 7.0, 7.0]
+    assert {(r["device"], r["host"]) for r in reported} == {("meterLow", host), ("meterHigh", host)}
+    assert {(r["device"], r["host"]) for r in rows} == {("meterLow", host), ("meterHigh", host)}  # summary.csv
+    # every format names both devices and the host each ran on (the Devices section), the Markdown and HTML
+    # results tables in a column of their own
+    for fmt, device_row in (("md", "| {name} | run | {host} |"),
+                            ("html", "<td>{name}</td><td>run</td><td>{host}</td>")):
+        text = edgebench("report", str(run_dir), "--by", "backend", "--format", fmt)
+        assert text.returncode == 0, text.stderr
+        for name in ("meterLow", "meterHigh"):
+            assert device_row.format(name=name, host=host) in text.stdout
+        assert ("| backend | device | settings |" if fmt == "md" else "<th>backend</th><th>device</th>") in text.stdout
+    document = json.loads(edgebench("report", str(run_dir), "--format", "json").stdout)
+    assert [(d["name"], d["host"]) for d in document["devices"]] == [("meterLow", host), ("meterHigh", host)]

@@ -192,3 +192,52 @@ def test_html_report_with_sensors_renders_without_console_errors(chromium, tmp_p
     assert facts["width"] <= PHONE_WIDTH, "the page is wider than a phone (tables must scroll inside their box)"
     assert shot.stat().st_size > 20_000
     print(f"\nscreenshot: {shot}")
+
+
+#: in the page at a phone's width: (1) how far any element reaches right, outside the boxes that scroll sideways
+#: (tables); (2) every plot's text as drawn: its size in px (font size times the SVG's scale on screen) and
+#: whether it lies inside its plot (a clipped label would not)
+LAYOUT_PROBE = """JSON.stringify((() => {
+  const outside = Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll'))
+    .map(e => ({tag: e.tagName, cls: String(e.className && e.className.baseVal !== undefined ? e.className.baseVal
+                                                            : e.className), right: e.getBoundingClientRect().right}));
+  const texts = [];
+  for (const svg of document.querySelectorAll('svg.plot')) {
+    const box = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      if (!t.textContent.trim()) continue;
+      const m = t.getScreenCTM();
+      const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+      const r = t.getBoundingClientRect();
+      texts.push({text: t.textContent.slice(0, 40), px: px,
+                  inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1
+                          && r.bottom <= box.bottom + 1});
+    }
+  }
+  return {page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+          viewport: window.innerWidth, outside: outside, texts: texts,
+          plots: document.querySelectorAll('svg.plot').length};
+})())"""
+
+
+def test_html_report_fits_a_phone_and_its_plot_text_is_readable(chromium, tmp_path):
+    """At 412 px nothing reaches past the screen's edge (tables scroll in their own box), every plot's text is
+    drawn at 10 px or more and lies inside its plot: the farm's devices, the budget's choice and every plot."""
+    from edgebench.reporting.model import Budget
+    from tests.run_fixtures import farm_runs
+
+    runs = [*hardware_runs(tmp_path / "runs"), farm_runs(tmp_path / "farm")]
+    html_path = tmp_path / "report.html"
+    html_path.write_text(render_html(build_model(runs, by="device", budget=Budget(5.0))), encoding="utf-8")
+    chromium.load(html_path.as_uri())
+    facts = json.loads(chromium.evaluate(LAYOUT_PROBE))
+    chromium.screenshot(tmp_path / "report-phone.png")
+    assert facts["viewport"] == PHONE_WIDTH and facts["page"] <= PHONE_WIDTH
+    wide = [e for e in facts["outside"] if e["right"] > PHONE_WIDTH + 0.5]
+    assert wide == [], f"past the right edge at {PHONE_WIDTH} px: {wide[:5]}"
+    assert facts["plots"] >= 6 and len(facts["texts"]) > 100
+    small = [t for t in facts["texts"] if t["px"] < 10]
+    assert small == [], f"plot text under 10 px at {PHONE_WIDTH} px: {small[:5]}"
+    clipped = [t for t in facts["texts"] if not t["inside"]]
+    assert clipped == [], f"plot text outside its plot: {clipped[:5]}"
+    print(f"\nsmallest plot text {min(t['px'] for t in facts['texts']):.1f} px; screenshot {tmp_path}")

@@ -69,10 +69,14 @@ def test_hardware_view_and_pareto(runs):
     model = build_model(runs, by="device", **FROZEN)
     hw = {(h.device, h.model): h for h in model.hardware}
     orin = hw[("jetson-orin-nano", "kws")]
-    assert orin.power_source == "measured" and orin.ips_per_w == pytest.approx(orin.throughput_ips / orin.power_w)
+    assert orin.power_w == pytest.approx(5.0, abs=0.01)  # measured
+    assert orin.ips_per_w == pytest.approx(orin.throughput_ips / orin.power_w)
     assert orin.ips_per_usd == pytest.approx(orin.throughput_ips / 499.0)
+    assert orin.ips_per_tdp_w_estimate == pytest.approx(orin.throughput_ips / 15.0)
     pi = hw[("raspberry-pi-5", "kws")]
-    assert pi.power_source == "TDP" and pi.power_w == 12.0
+    # nothing measured the Pi's power: no per-watt figure; the TDP one is an estimate, in its own field
+    assert pi.power_w is None and pi.ips_per_w is None and pi.energy_per_inference_mj is None
+    assert pi.ips_per_tdp_w_estimate == pytest.approx(pi.throughput_ips / 12.0)
     assert model.pareto_axis == "energy_per_inference_mj"
     assert [p.label for p in model.pareto if p.optimal and p.model == "kws"] == [
         "jetson-orin-nano onnxruntime fp32 threads=4 b1"]
@@ -91,7 +95,7 @@ def test_not_comparable_runtime_and_model_file(tmp_path):
     b = make_run(tmp_path / "b", cases=[case("kws", "onnxruntime", 1, sha="c" * 64)], runtime_version="1.18.0")
     texts = [w.text for w in build_model([a, b], by="run", **FROZEN).warnings if w.kind == "not-comparable"]
     assert any("runtime onnxruntime differs" in t and "1.18.0 in b" in t for t in texts)
-    assert any("model kws is a different file" in t for t in texts)
+    assert any("model kws (fp32 .onnx file) is a different file" in t for t in texts)
 
 
 def test_same_device_twice_keeps_runs_apart(tmp_path):
