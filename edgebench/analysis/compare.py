@@ -1,34 +1,28 @@
 """Compare a current run with a baseline: per case and rule a verdict, better / worse / same / incomparable.
 
-A case is *worse* only when the change passes the rule's threshold AND is statistically significant on the
-raw samples, as asv does (a ratio beyond a factor and Mann-Whitney p < 0.002). Thresholds alone flake on
-noisy devices; significance alone fails pipelines for 0.1 % changes once samples are many.
+A case is *worse* only when the change passes the rule's threshold AND the statistic the rule names (median,
+p90, p99, mean...) changed significantly: the (1 - alpha) interval of the ratio current/baseline of that
+statistic, from a two-level bootstrap over the case's worker processes and then their samples
+(``analysis.bootstrap``), excludes 1. The interval includes run-to-run variance when the case ran in several
+processes (``processes = N``); with one process it cannot, so tail and mean rules are *undecidable* there.
+A change beyond the threshold that is not significant, with the threshold below the case's noise floor (the
+between-process spread), is undecidable too: reported, not flipped. ``undecidable`` does not fail the gate.
 
-Tests (``test=``):
+A latency difference within the device's timer resolution (``environment.timer_resolution_ns``) is never
+significant. Null-backend cases (the harness's calibration) are gated only by rules scoped to ``backend=null``.
 
-* ``mwu`` - Mann-Whitney U, two-sided, normal approximation with tie correction and continuity correction
-  (Mann & Whitney 1947; tie-corrected variance as in Hollander, Wolfe & Chicken, *Nonparametric Statistical
-  Methods*, 3rd ed., 4.1). It tests a shift of the whole distribution; the direction of the shift must also
-  agree with the direction of the change.
-* ``bootstrap`` - a percentile bootstrap of the ratio current/baseline of the gated statistic, seeded. For a
-  quantile the bootstrap replicate of the k-th order statistic is drawn directly: resampling n values from the
-  sample and taking the k-th smallest gives x_(ceil(n U)) with U ~ Beta(k, n + 1 - k) (the k-th of n uniform
-  order statistics, pushed through the empirical quantile function), so a replicate costs O(1) instead of
-  O(n). For the mean the bootstrap distribution is taken as its normal limit.
-  Significant when the (1 - alpha) interval of the ratio excludes 1.
-* ``auto`` (default) - ``mwu`` for the centre (p50, mean, min) and throughput, ``bootstrap`` for the tail
-  (p90, p95, p99, p99.9, max), where a fatter tail need not move the rank statistic.
+``test="mwu"`` keeps the former Mann-Whitney U on latency ranks (Mann & Whitney 1947; tie-corrected variance as
+in Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods*, 3rd ed., 4.1) for the centre; it tests a
+shift of the whole distribution, not the median or the mean, which is why it is no longer the default.
 
-Metrics without samples (memory, energy, power, load time) are one number per run: they are judged on the
-threshold alone, and the verdict says so.
+Metrics without samples (memory, energy, power, load time) are one number per process: judged on the threshold
+alone, or, for peak memory with several processes on both sides, on whether the processes of the two runs
+separate.
 
 Results are *incomparable* when their checked context differs (device, runtime and its version, model sha256,
-threads, precision), unless ``allow_mismatch``; then the differences are kept as notes.
-
-The default alpha, 0.001, was chosen by measurement on seeded lognormal samples (sigma 0.1) with 2 %
-Pareto(1.5) outliers, n = 200 per side: 2 false alarms in 300 A/A pairs and a 5 % shift detected in 88 % of
-300 seeds (alpha 0.01: 6 false alarms, 98 %); tests/unit/test_compare.py measures 60 pairs on every run and
-prints the rates (docs/ci-gates.md has the table).
+threads, precision, the run rules, a case's inputs or seed), unless ``allow_mismatch``; then the differences are
+kept as notes. A case missing, skipped, lost or pending in either run is incomparable; one that failed in the
+current run is worse.
 """
 
 from __future__ import annotations
@@ -416,7 +410,8 @@ def rules_differences(base_run: RunHeader, cur_run: RunHeader) -> tuple[list[str
     from edgebench.wire import RunRules
 
     defaults = as_dict(RunRules())  # a run from before a rule existed ran with its default
-    changed, harmless = [], []
+    changed: list[str] = []
+    harmless: list[str] = []
     for key in sorted(set(base_run.rules) | set(cur_run.rules)):
         old, new = base_run.rules.get(key, defaults.get(key)), cur_run.rules.get(key, defaults.get(key))
         if old != new:
@@ -476,7 +471,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                                 f"batch and concurrency; other settings differ")
     paired = set(pairs.values())
     result.new_cases = [cid for cid in cur_by_id if cid not in paired]
-    null_skipped = False
+    null_skipped = null_gated = False
     noisy: dict[str, tuple[float, float]] = {}  # case -> (noise floor, smallest relative threshold on it)
     for case_id, base in base_by_id.items():
         cur = cur_by_id.get(pairs.get(case_id, ""))
@@ -486,6 +481,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
             if not gated(rule, probe):
                 null_skipped = null_skipped or (probe.backend == "null" and rule.applies(probe))
                 continue
+            null_gated = null_gated or probe.backend == "null"
             common: dict[str, Any] = {"case_id": case_id, "model": probe.model, "backend": probe.backend,
                                       "rule": rule.text, "metric": rule.metric.name, "unit": rule.metric.unit,
                                       "threshold": rule.threshold_text()}
@@ -531,7 +527,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                           and cid in pairs)
     if skipped_both:
         result.notes.append(f"skipped in both runs, not compared: {', '.join(skipped_both)}")
-    if null_skipped:
+    if null_skipped and not null_gated:
         result.notes.append("null-backend cases measure the harness (calibration): not gated; a rule scoped "
                             "@backend=null gates them")
     processes = max((_process_count(r) for r in cur_by_id.values()), default=1)
