@@ -221,6 +221,21 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     #: one line per case whose noise floor is above a threshold gated on it: what to do about it
     noise: list[str] = field(default_factory=list)
+    #: case id -> the larger of the two runs' between-process spread of the median (None: one process)
+    noise_floors: dict[str, float | None] = field(default_factory=dict)
+
+    def noise_summary(self) -> str | None:
+        """One line on the measured noise floor of the compared cases (what ``compare`` prints)."""
+        if not self.noise_floors:
+            return None
+        known = {c: f for c, f in self.noise_floors.items() if f is not None}
+        if not known:
+            return ("noise floor unknown: the cases ran in one worker process each (processes = 3 in the suite's "
+                    "[rules] measures it, and lets tail and mean rules decide)")
+        worst = max(known, key=lambda c: known[c])
+        low, high = min(known.values()), known[worst]
+        return (f"noise floor (the median's spread between processes): {100 * low:.1f}-{100 * high:.1f}% over "
+                f"{len(known)} cases, largest {worst}")
 
     def count(self, verdict: str) -> int:
         return sum(1 for c in self.checks if c.verdict == verdict)
@@ -246,7 +261,8 @@ class Comparison:
             "baseline": self.baseline_label, "current": self.current_label, "outcome": self.outcome,
             "exit_code": self.exit_code, "alpha": self.alpha, "test": self.test, "rules": list(self.rules),
             "counts": {v: self.count(v) for v in VERDICTS}, "new_cases": list(self.new_cases),
-            "notes": list(self.notes), "noise": list(self.noise), "checks": [c.to_json() for c in self.checks],
+            "notes": list(self.notes), "noise": list(self.noise), "noise_floors": dict(self.noise_floors),
+            "checks": [c.to_json() for c in self.checks],
         }
 
 
@@ -511,6 +527,9 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                 result.checks.append(Check(**common, verdict=INCOMPARABLE, baseline=old, current=new, change=change,
                                            detail="not comparable: " + "; ".join(diffs)))
                 continue
+            if cur.case_id not in result.noise_floors:
+                floors = [f for f in (noise_floor(base, "p50"), noise_floor(cur, "p50")) if f is not None]
+                result.noise_floors[cur.case_id] = max(floors) if floors else None
             check = judge(rule, base, cur, base_samples, cur_samples, alpha, test, resolution_ns)
             if diffs:
                 check = replace(check, detail=f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]")

@@ -21,6 +21,9 @@ def render_text(comparison: Any, verbose: bool = False) -> str:
                      f"{format_value(c.current)} {c.unit} {change}  ({c.detail})")
     for note in comparison.notes:
         lines.append(f"note: {note}")
+    summary = comparison.noise_summary()
+    if summary:
+        lines.append(summary)
     for line in comparison.noise:
         lines.append(f"noisy: {line}")
     if comparison.new_cases:

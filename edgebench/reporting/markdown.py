@@ -132,9 +132,12 @@ def render_comparison(comparison: Any) -> str:
     lines += [", ".join(f"{comparison.count(v)} {v}" for v in VERDICTS), ""]
     for note in comparison.notes:
         lines.append(f"> {md(note)}")
+    summary = comparison.noise_summary()
+    if summary:
+        lines.append(f"> {md(summary)}")
     for line in comparison.noise:
         lines.append(f"> noisy: {md(line)}")
-    if comparison.notes or comparison.noise:
+    if comparison.notes or comparison.noise or summary:
         lines.append("")
     rows = []
     for c in comparison.sorted_checks():

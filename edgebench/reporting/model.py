@@ -368,10 +368,13 @@ def _ratio(value: Any, base: Any) -> float | None:
 
 
 def _mark_best(rows: list[Row]) -> None:
+    """Mark the best value of each ranked column; null-backend rows (the harness's calibration, no model) are
+    never ranked."""
     for m in METRICS:
         if not m.better:
             continue
         scored: list[tuple[float, Row]] = [(float(r.entry.values[m.key]), r) for r in rows if r.entry.status == "ok"
+                                           and r.entry.dims.get("backend") != "null"
                                            and isinstance(r.entry.values.get(m.key), (int, float))]
         if len(scored) < 2:
             continue

@@ -103,6 +103,12 @@ def test_threshold_below_the_noise_floor_is_reported_not_flipped(tmp_path):
     check = result.checks[0]
     assert check.verdict == "undecidable" and "noise floor" in check.detail, result.to_json()
     assert len(result.noise) == 1 and result.noise[0].startswith(CID) and "processes" in result.noise[0]
+    assert result.noise_floors[CID] > 0.05 and "noise floor (the median's spread" in result.noise_summary()
+    from edgebench.reporting.comparison_text import render_text
+    from edgebench.reporting.markdown import render_comparison
+
+    assert f"noisy: {result.noise[0]}" in render_text(result)
+    assert "> noisy: " in render_comparison(result)
 
 
 def test_a_difference_within_the_timer_resolution_is_never_significant(tmp_path):
