@@ -159,3 +159,20 @@ def test_run_rules_change_is_a_context_change(tmp_path):
     harmless = make_run(tmp_path / "c", cases=[KWS], rules={**rules, "confidence": 0.99})
     result = compare_runs(base, harmless, parse_rules(["latency.p50:+5%"]))
     assert result.checks[0].verdict == "same" and any("rules.confidence" in n for n in result.notes)
+
+
+def test_null_backend_stall_option_lengthens_every_kth_call_only():
+    import time
+
+    from edgebench.backends.null_backend import NullBackend
+
+    session = NullBackend().load("", {"busy_wait_us": 0, "stall_every": 4, "stall_us": 20_000})
+    took = []
+    for _ in range(8):
+        started = time.perf_counter_ns()
+        session.run()
+        took.append(time.perf_counter_ns() - started)
+    # a busy wait is a lower bound, whatever the machine does: the 4th and 8th calls spin 20 ms at least
+    assert took[3] >= 20_000_000 and took[7] >= 20_000_000
+    assert session.info().details == {"busy_wait_ns": 0, "stall_every": 4, "stall_ns": 20_000_000}
+    assert sum(t >= 20_000_000 for t in took) >= 2
