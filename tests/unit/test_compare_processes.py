@@ -176,3 +176,19 @@ def test_null_backend_stall_option_lengthens_every_kth_call_only():
     assert took[3] >= 20_000_000 and took[7] >= 20_000_000
     assert session.info().details == {"busy_wait_ns": 0, "stall_every": 4, "stall_ns": 20_000_000}
     assert sum(t >= 20_000_000 for t in took) >= 2
+
+
+def test_the_run_report_warns_of_noise_between_processes_and_never_ranks_the_null_backend(tmp_path):
+    from edgebench.reporting.model import build_model
+
+    null = case("kws", "null", 1)
+    groups = [[1_000_000 + k for k in range(50)], [1_200_000 + k for k in range(50)], [900_000] * 50]
+    four = case("kws", "onnxruntime", 4)
+    store = make_run(tmp_path / "r", cases=[KWS, four, null], processes={CID: groups},
+                     samples={null["case_id"]: [1000 + k for k in range(100)]})
+    model = build_model([store])
+    warning = next(w for w in model.warnings if w.kind == "process_spread")
+    assert CID in warning.text and "processes" in warning.text
+    rows = [row for group in model.groups for row in group.rows]
+    assert all(not row.best for row in rows if row.entry.dims["backend"] == "null")
+    assert any("latency_p50_ms" in row.best for row in rows)  # the fastest real case, not the 1 us null one
