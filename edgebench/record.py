@@ -53,14 +53,18 @@ class Environment:
     cpu_model: str | None = None
     cpu_count: int | None = None
     python: str | None = None
+    #: the smallest step perf_counter_ns made between back-to-back calls on the device (None: older runs)
+    timer_resolution_ns: int | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> Environment:
         data = _map(data)
         count = data.get("cpu_count")
+        step = data.get("timer_resolution_ns")
         return cls(**{k: (None if data.get(k) is None else str(data[k]))
                       for k in ("hostname", "os", "kernel", "machine", "cpu_model", "python")},
-                   cpu_count=count if isinstance(count, int) and not isinstance(count, bool) else None)
+                   cpu_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                   timer_resolution_ns=step if isinstance(step, int) and not isinstance(step, bool) else None)
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,43 @@ class LoadgenFigures:
 
 
 @dataclass(frozen=True)
+class ProcessFigures:
+    """A case run in several worker processes (``results.summary.process_summary``): per-process statistics
+    in ns, their spread (stdev / mean: the case's noise floor), and two-level bootstrap intervals."""
+
+    count: int = 0
+    p50_ns: tuple[float, ...] = ()
+    p90_ns: tuple[float, ...] = ()
+    p99_ns: tuple[float, ...] = ()
+    mean_ns: tuple[float, ...] = ()
+    peak_rss_mb: tuple[float, ...] = ()
+    spread: Mapping[str, float | None] = field(default_factory=dict)
+    ci_ns: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def values(self, stat: str) -> tuple[float, ...]:
+        """Per-process values of a statistic (``p50``, ``p90``, ``p99``, ``mean``, ``peak_rss_mb``)."""
+        return getattr(self, stat if stat == "peak_rss_mb" else f"{stat}_ns", ())
+
+    @classmethod
+    def from_json(cls, data: Any) -> ProcessFigures | None:
+        data = _map(data)
+        if not data:
+            return None
+
+        def numbers(key: str) -> tuple[float, ...]:
+            found = data.get(key)
+            return tuple(float(v) for v in found if isinstance(v, (int, float))) if isinstance(found, list) else ()
+
+        count = data.get("count")
+        ci = {k: (float(v[0]), float(v[1])) for k, v in _map(data.get("ci_ns")).items()
+              if isinstance(v, (list, tuple)) and len(v) == 2}
+        return cls(count=count if isinstance(count, int) else 0, p50_ns=numbers("p50_ns"),
+                   p90_ns=numbers("p90_ns"), p99_ns=numbers("p99_ns"), mean_ns=numbers("mean_ns"),
+                   peak_rss_mb=numbers("peak_rss_mb"),
+                   spread={k: _number(v) for k, v in _map(data.get("spread")).items()}, ci_ns=ci)
+
+
+@dataclass(frozen=True)
 class CaseSummary:
     """The per-case figures run.json keeps (``results.summary.case_summary``)."""
 
@@ -290,6 +331,8 @@ class CaseSummary:
     fidelity: Mapping[str, Any] = field(default_factory=dict, repr=False)
     accuracy: Mapping[str, Any] = field(default_factory=dict, repr=False)
     op_profile: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: set when the case ran in several worker processes (``processes = N``)
+    processes: ProcessFigures | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> CaseSummary | None:
@@ -301,7 +344,8 @@ class CaseSummary:
                    peak_rss_mb=_number(data.get("peak_rss_mb")), load_rss_mb=_number(data.get("load_rss_mb")),
                    sensors=SensorFigures.from_json(data.get("sensors")),
                    loadgen=LoadgenFigures.from_json(data.get("loadgen")), fidelity=_map(data.get("fidelity")),
-                   accuracy=_map(data.get("accuracy")), op_profile=_map(data.get("op_profile")))
+                   accuracy=_map(data.get("accuracy")), op_profile=_map(data.get("op_profile")),
+                   processes=ProcessFigures.from_json(data.get("processes")))
 
 
 @dataclass(frozen=True)

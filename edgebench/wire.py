@@ -32,12 +32,15 @@ class RunRules:
     #: stop early once the CI of the median is narrower than this fraction of the median
     target_ci_rel_width: float = 0.01
     confidence: float = 0.95
+    #: fresh worker processes per case, run in rounds interleaved across cases (pyperf/asv style), so the
+    #: summary and ``compare`` see run-to-run variance, not only the spread within one process
+    processes: int = 1
 
     def fast(self) -> RunRules:
         """``--fast``: a smoke test of the suite, not a measurement to keep."""
         return RunRules(warmup_iterations=2, warmup_seconds=0.0, min_iterations=10, min_seconds=0.05,
                         max_seconds=0.5, max_iterations=self.max_iterations,
-                        target_ci_rel_width=0.05, confidence=self.confidence)
+                        target_ci_rel_width=0.05, confidence=self.confidence, processes=1)
 
 #: the untimed fidelity pass's fixed inputs per case (without labelled data)
 DEFAULT_FIDELITY_INPUTS = 8

@@ -79,14 +79,17 @@ def make_run(directory: Path, device: str = "jetson-orin-nano", cases: Sequence[
              samples: dict[str, list[int]] | None = None, sensors: dict[str, dict[str, Any]] | None = None,
              runtime_version: str = "1.17.1", price_usd: float | None = 499.0, tdp_w: float | None = 15.0,
              cpu: str = "ARMv8 Processor rev 1 (v8l)", failed: Sequence[str] = (), peak_rss_mb: float = 96.0,
-             git_commit: str = "0123456789abcdef0123", farm: Mapping[str, Mapping[str, Any]] | None = None) -> RunStore:
-    """A finished run directory; ``samples`` maps case_id -> latency samples (ns). ``farm``: a farm run as
+             git_commit: str = "0123456789abcdef0123", farm: Mapping[str, Mapping[str, Any]] | None = None,
+             processes: dict[str, list[list[int]]] | None = None, rules: dict[str, Any] | None = None,
+             timer_resolution_ns: int | None = None) -> RunStore:
+    """A finished run directory; ``samples`` maps case_id -> latency samples (ns); ``processes`` maps case_id
+    -> the samples of each worker process (a case run with ``processes = N``). ``farm``: a farm run as
     runner.start_farm writes it, device name -> its hardware (``price_usd``, ``tdp_w``, ``cpu``) and
     ``total_power_channel``; each case names its device (``device`` key, id ending in ``@device``)."""
     header = {
         "edgebench_version": "0.1.0", "command": ["edgebench", "run"], "suite_digest": "0" * 16,
-        "suite": {"name": "vision", "rules": {"confidence": 0.95, "min_iterations": 100, "min_seconds": 1.0,
-                                              "max_seconds": 10.0, "warmup_iterations": 10}},
+        "suite": {"name": "vision", "rules": rules or {"confidence": 0.95, "min_iterations": 100, "min_seconds": 1.0,
+                                                       "max_seconds": 10.0, "warmup_iterations": 10}},
         "profile": {"name": device, "path": f"device_profiles/{device}.toml", "description": "",
                     "device": {"board": device, "soc": "", "cpu": cpu, "cores": 6, "ram_gb": 8.0,
                                "accelerator": "", "os": "", "tdp_w": tdp_w, "price_usd": price_usd},
@@ -95,7 +98,8 @@ def make_run(directory: Path, device: str = "jetson-orin-nano", cases: Sequence[
                                 "total_power_channel": None, "root": "/", "options": {}},
                     "cooldown": {}, "prepare": {}},
         "environment": {"hostname": device, "os": "Ubuntu 22.04", "kernel": "5.15.0", "machine": "aarch64",
-                        "cpu_model": cpu, "cpu_count": 6, "python": "3.11.7"},
+                        "cpu_model": cpu, "cpu_count": 6, "python": "3.11.7",
+                        **({"timer_resolution_ns": timer_resolution_ns} if timer_resolution_ns else {})},
         "backends": {}, "fast": False, "git_commit": git_commit,
     }
     if farm:
@@ -129,6 +133,11 @@ def make_run(directory: Path, device: str = "jetson-orin-nano", cases: Sequence[
         }
         if sensors and cid in sensors:
             raw["sensors"] = sensors[cid]
+        if processes and cid in processes:
+            raw["processes"] = [{"latency_ns": g, "peak_rss_bytes": int(peak_rss_mb * 2**20) + k * 4096,
+                                 "process_index": k} for k, g in enumerate(processes[cid])]
+            raw["latency_ns"] = [v for g in processes[cid] for v in g]
+            raw["iterations"] = len(raw["latency_ns"])
         store.write_case(raw)
     store.document["created_at"] = FROZEN_CREATED_AT
     store.finish()

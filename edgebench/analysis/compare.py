@@ -1,38 +1,33 @@
 """Compare a current run with a baseline: per case and rule a verdict, better / worse / same / incomparable.
 
-A case is *worse* only when the change passes the rule's threshold AND is statistically significant on the
-raw samples, as asv does (a ratio beyond a factor and Mann-Whitney p < 0.002). Thresholds alone flake on
-noisy devices; significance alone fails pipelines for 0.1 % changes once samples are many.
+A case is *worse* only when the change passes the rule's threshold AND the statistic the rule names (median,
+p90, p99, mean...) changed significantly: the (1 - alpha) interval of the ratio current/baseline of that
+statistic, from a two-level bootstrap over the case's worker processes and then their samples
+(``analysis.bootstrap``), excludes 1. The interval includes run-to-run variance when the case ran in several
+processes (``processes = N``); with one process it cannot, so tail and mean rules are *undecidable* there.
+A change beyond the threshold that is not significant, with the threshold below the case's noise floor (the
+between-process spread), is undecidable too: reported, not flipped. ``undecidable`` does not fail the gate.
 
-Tests (``test=``):
+A latency difference within the device's timer resolution (``environment.timer_resolution_ns``) is never
+significant. Null-backend cases (the harness's calibration) are gated only by rules scoped to ``backend=null``.
 
-* ``mwu`` - Mann-Whitney U, two-sided, normal approximation with tie correction and continuity correction
-  (Mann & Whitney 1947; tie-corrected variance as in Hollander, Wolfe & Chicken, *Nonparametric Statistical
-  Methods*, 3rd ed., 4.1). It tests a shift of the whole distribution; the direction of the shift must also
-  agree with the direction of the change.
-* ``bootstrap`` - a percentile bootstrap of the ratio current/baseline of the gated statistic, seeded. For a
-  quantile the bootstrap replicate of the k-th order statistic is drawn directly: resampling n values from the
-  sample and taking the k-th smallest gives x_(ceil(n U)) with U ~ Beta(k, n + 1 - k) (the k-th of n uniform
-  order statistics, pushed through the empirical quantile function), so a replicate costs O(1) instead of
-  O(n). For the mean the bootstrap distribution is taken as its normal limit.
-  Significant when the (1 - alpha) interval of the ratio excludes 1.
-* ``auto`` (default) - ``mwu`` for the centre (p50, mean, min) and throughput, ``bootstrap`` for the tail
-  (p90, p95, p99, p99.9, max), where a fatter tail need not move the rank statistic.
+``test="mwu"`` keeps the former Mann-Whitney U on latency ranks (Mann & Whitney 1947; tie-corrected variance as
+in Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods*, 3rd ed., 4.1) for the centre; it tests a
+shift of the whole distribution, not the median or the mean, which is why it is no longer the default.
 
-Metrics without samples (memory, energy, power, load time) are one number per run: they are judged on the
-threshold alone, and the verdict says so.
+Metrics without samples (memory, energy, power, load time) are one number per process: judged on the threshold
+alone, or, for peak memory with several processes on both sides, on whether the processes of the two runs
+separate.
 
 Results are *incomparable* when their checked context differs (device, runtime and its version, model sha256,
-threads, precision), unless ``allow_mismatch``; then the differences are kept as notes.
-
-The default alpha, 0.001, was chosen by measurement on seeded lognormal samples (sigma 0.1) with 2 %
-Pareto(1.5) outliers, n = 200 per side: 2 false alarms in 300 A/A pairs and a 5 % shift detected in 88 % of
-300 seeds (alpha 0.01: 6 false alarms, 98 %); tests/unit/test_compare.py measures 60 pairs on every run and
-prints the rates (docs/ci-gates.md has the table).
+threads, precision, the run rules, a case's inputs or seed), unless ``allow_mismatch``; then the differences are
+kept as notes. A case missing, skipped, lost or pending in either run is incomparable; one that failed in the
+current run is worse.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
@@ -41,12 +36,16 @@ from edgebench.analysis.gates import Rule
 from edgebench.errors import EdgebenchError
 from edgebench.record import CaseRecord, RunHeader
 
-DEFAULT_ALPHA = 0.001
-BETTER, WORSE, SAME, INCOMPARABLE = "better", "worse", "same", "incomparable"
-VERDICTS = (WORSE, INCOMPARABLE, BETTER, SAME)  # worst first: the order reports list checks in
+DEFAULT_ALPHA = 0.01
+BETTER, WORSE, SAME, INCOMPARABLE, UNDECIDABLE = "better", "worse", "same", "incomparable", "undecidable"
+VERDICTS = (WORSE, INCOMPARABLE, UNDECIDABLE, BETTER, SAME)  # worst first: the order reports list checks in
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 TESTS = ("auto", "mwu", "bootstrap")
 _TAIL = {"p90", "p95", "p99", "p999", "p99.9", "max"}
+#: statistics one worker process cannot decide: they move from run to run more than its own samples show
+NEEDS_PROCESSES = _TAIL | {"mean"}
+#: run rules whose change does not change what is measured (only how its interval is reported): a note
+HARMLESS_RULES = ("confidence",)
 _QUANTILE = {"min": 0.0, "p50": 0.5, "median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999,
              "p99.9": 0.999, "max": 1.0}
 
@@ -102,8 +101,9 @@ def mwu_test(baseline: Sequence[float], current: Sequence[float], alpha: float) 
     u, z, p = mann_whitney_u(baseline, current)
     direction = 0 if z == 0 else (1 if z > 0 else -1)
     share = u / (len(baseline) * len(current))
+    shown = f"p={p:.2g}" if p > 0 else "p<1e-300"
     return TestResult("mann-whitney", p, p < alpha, direction,
-                      f"U={u:.0f}, z={z:.2f}, p={p:.2g}, P(current>baseline)={share:.3f}")
+                      f"U={u:.0f}, z={z:.2f}, {shown}, P(current>baseline)={share:.3f}")
 
 
 def _bootstrap_stat(sorted_values: Any, stat: str, draws: int, rng: Any) -> Any:
@@ -219,6 +219,23 @@ class Comparison:
     checks: list[Check] = field(default_factory=list)
     new_cases: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: one line per case whose noise floor is above a threshold gated on it: what to do about it
+    noise: list[str] = field(default_factory=list)
+    #: case id -> the larger of the two runs' between-process spread of the median (None: one process)
+    noise_floors: dict[str, float | None] = field(default_factory=dict)
+
+    def noise_summary(self) -> str | None:
+        """One line on the measured noise floor of the compared cases (what ``compare`` prints)."""
+        if not self.noise_floors:
+            return None
+        known = {c: f for c, f in self.noise_floors.items() if f is not None}
+        if not known:
+            return ("noise floor unknown: the cases ran in one worker process each (processes = 3 in the suite's "
+                    "[rules] measures it, and lets tail and mean rules decide)")
+        worst = max(known, key=lambda c: known[c])
+        low, high = min(known.values()), known[worst]
+        return (f"noise floor (the median's spread between processes): {100 * low:.1f}-{100 * high:.1f}% over "
+                f"{len(known)} cases, largest {worst}")
 
     def count(self, verdict: str) -> int:
         return sum(1 for c in self.checks if c.verdict == verdict)
@@ -244,16 +261,64 @@ class Comparison:
             "baseline": self.baseline_label, "current": self.current_label, "outcome": self.outcome,
             "exit_code": self.exit_code, "alpha": self.alpha, "test": self.test, "rules": list(self.rules),
             "counts": {v: self.count(v) for v in VERDICTS}, "new_cases": list(self.new_cases),
-            "notes": list(self.notes), "checks": [c.to_json() for c in self.checks],
+            "notes": list(self.notes), "noise": list(self.noise), "noise_floors": dict(self.noise_floors),
+            "checks": [c.to_json() for c in self.checks],
         }
 
 
-SampleLoader = Callable[[str], Sequence[float]]
+#: case id -> the samples of each of its worker processes (one list for a case run in one process)
+SampleLoader = Callable[[str], Sequence[Sequence[float]]]
+
+
+def process_groups(raw: Mapping[str, Any]) -> list[list[float]]:
+    """A raw case file's samples, one list per worker process (``processes``), else the one ``latency_ns``."""
+    processes = raw.get("processes")
+    if isinstance(processes, list) and processes:
+        groups = [list(p.get("latency_ns") or []) for p in processes if isinstance(p, Mapping)]
+        return [g for g in groups if g]
+    samples = raw.get("latency_ns") or []
+    return [list(samples)] if samples else []
+
+
+def as_groups(samples: Sequence[Any]) -> list[Sequence[float]]:
+    """Samples as per-process groups: a flat sequence of numbers is one process."""
+    if len(samples) and isinstance(samples[0], (int, float)) or hasattr(samples, "dtype"):
+        return [samples]
+    return list(samples)
+
+
+def _stat_of(metric_name: str) -> str:
+    """The latency statistic a sampled metric tests: the one it names (throughput.mean: the mean latency)."""
+    family, _, stat = metric_name.partition(".")
+    if family == "latency":
+        return "p50" if stat == "median" else stat
+    return "mean" if stat == "mean" else "p50"
+
+
+def noise_floor(record: CaseRecord, stat: str) -> float | None:
+    """The case's between-process spread of ``stat`` (stdev / mean of the per-process values); None when it ran
+    in one process (then the run cannot know its own run-to-run noise)."""
+    processes = record.summary.processes if record.summary else None
+    if processes is None or processes.count < 2:
+        return None
+    key = "p50" if stat in ("p50", "median") else stat
+    return processes.spread.get(key)
+
+
+def _process_count(record: CaseRecord) -> int:
+    processes = record.summary.processes if record.summary else None
+    return processes.count if processes else 1
 
 
 def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoader,
-          cur_samples: SampleLoader, alpha: float, test: str) -> Check:
-    """The verdict of one rule on one case present, and ok, in both runs."""
+          cur_samples: SampleLoader, alpha: float, test: str, resolution_ns: int | None = None) -> Check:
+    """The verdict of one rule on one case present, and ok, in both runs.
+
+    Worse (better) needs the change beyond the threshold AND the (1 - alpha) interval of the ratio of the very
+    statistic the rule names, from the two-level bootstrap, above (below) 1. A tail or mean rule on a case run
+    in one process is *undecidable*: its samples cannot show how much the next run's tail moves. A change
+    beyond the threshold that is not significant, where the threshold is below the case's noise floor (the
+    between-process spread), is undecidable too, instead of a coin-flip "same"."""
     metric = rule.metric
     common: dict[str, Any] = {"case_id": cur.case_id, "model": cur.model, "backend": cur.backend, "rule": rule.text,
                               "metric": metric.name, "unit": metric.unit, "threshold": rule.threshold_text()}
@@ -270,24 +335,122 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
         return Check(**common, verdict=INCOMPARABLE, baseline=old, current=new,
                      detail=f"{metric.name} is missing in {side}")
     change, beyond_worse, beyond_better = rule.exceeded(old, new)
+    if metric.name.startswith("latency.") and resolution_ns and abs(new - old) * 1e6 <= resolution_ns:
+        return Check(**common, verdict=SAME, baseline=old, current=new, change=change,
+                     detail=f"the difference, {abs(new - old) * 1e6:.0f} ns, is within the timer's resolution "
+                            f"({resolution_ns} ns)")
     if not (beyond_worse or beyond_better):
         return Check(**common, verdict=SAME, baseline=old, current=new, change=change, detail="within the threshold")
     if not metric.sampled:
-        verdict = WORSE if beyond_worse else BETTER
-        return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test="threshold only",
-                     detail="one value per run: no samples to test significance on")
-    stat = metric.name.partition(".")[2]
-    stat = stat if metric.name.startswith("latency.") else ("mean" if stat == "mean" else "p50")
-    result = significance(base_samples(base.case_id), cur_samples(cur.case_id), stat, alpha, test)
-    # the samples are latencies for both families: worse latency and worse throughput both mean larger samples
-    wanted = 1 if beyond_worse else -1
-    if result.significant and result.direction == wanted:
-        verdict, detail = (WORSE if beyond_worse else BETTER), result.detail
+        return _judge_process_level(rule, base, cur, common, old, new, change, beyond_worse)
+    stat = _stat_of(metric.name)
+    floor = max((f for f in (noise_floor(base, stat), noise_floor(cur, stat)) if f is not None), default=None)
+    processes = min(_process_count(base), _process_count(cur))
+    if test == "mwu":  # the old test, kept on request: a shift of the whole distribution, not the statistic
+        flat_base = [v for g in as_groups(base_samples(base.case_id)) for v in g]
+        flat_cur = [v for g in as_groups(cur_samples(cur.case_id)) for v in g]
+        result = mwu_test(flat_base, flat_cur, alpha)
     else:
-        verdict = SAME
-        detail = f"beyond the threshold but not significant at alpha={alpha:g} ({result.detail})"
-    return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test=result.test,
-                 p_value=result.p_value, detail=detail)
+        if stat in NEEDS_PROCESSES and processes < 2:
+            return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change,
+                         test="two-level bootstrap",
+                         detail=f"undecidable at this noise: one worker process per case cannot tell a {stat} "
+                                f"change from run-to-run variance; set processes = 3 (or more) in the suite's "
+                                f"[rules]")
+        result = hierarchical_test(as_groups(base_samples(base.case_id)), as_groups(cur_samples(cur.case_id)),
+                                   stat, alpha)
+    wanted = 1 if beyond_worse else -1  # latency samples for both families: worse means larger samples
+    if result.significant and result.direction == wanted:
+        verdict = WORSE if beyond_worse else BETTER
+        return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test=result.test,
+                     p_value=result.p_value, detail=f"significant: {result.detail}")
+    if rule.relative and floor is not None and rule.amount < 100 * floor:
+        return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change, test=result.test,
+                     p_value=result.p_value,
+                     detail=f"undecidable at this noise: the threshold {rule.threshold_text()} is below this "
+                            f"case's noise floor ({100 * floor:.1f}% between processes); {result.detail}")
+    return Check(**common, verdict=SAME, baseline=old, current=new, change=change, test=result.test,
+                 p_value=result.p_value,
+                 detail=f"beyond the threshold but not significant at alpha={alpha:g} ({result.detail})")
+
+
+def _judge_process_level(rule: Rule, base: CaseRecord, cur: CaseRecord, common: dict[str, Any], old: float,
+                         new: float, change: float | None, beyond_worse: bool) -> Check:
+    """Memory and the other one-number-per-process metrics. With several processes on both sides, peak memory
+    is judged on the per-process values: worse only when every current process is beyond every baseline
+    process (the change is larger than the process-to-process spread); else on the threshold alone."""
+    verdict = WORSE if beyond_worse else BETTER
+    base_p = base.summary.processes if base.summary else None
+    cur_p = cur.summary.processes if cur.summary else None
+    if rule.metric.name == "memory.peak" and base_p and cur_p and len(base_p.peak_rss_mb) > 1 \
+            and len(cur_p.peak_rss_mb) > 1:
+        worse_side = min(cur_p.peak_rss_mb) > max(base_p.peak_rss_mb)
+        better_side = max(cur_p.peak_rss_mb) < min(base_p.peak_rss_mb)
+        if (beyond_worse and worse_side) or (not beyond_worse and better_side):
+            return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test="process level",
+                         detail=f"every process of one run is beyond every process of the other "
+                                f"({len(base_p.peak_rss_mb)} vs {len(cur_p.peak_rss_mb)} processes)")
+        return Check(**common, verdict=SAME, baseline=old, current=new, change=change, test="process level",
+                     detail="beyond the threshold, but the processes of the two runs overlap")
+    return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test="threshold only",
+                 detail="one value per run: no samples to test significance on")
+
+
+def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Sequence[float]], stat: str,
+                      alpha: float) -> TestResult:
+    """The (1 - alpha) two-level bootstrap interval of current/baseline of ``stat``; significant when it
+    excludes 1 (``analysis.bootstrap``)."""
+    from edgebench.analysis import bootstrap
+
+    found = bootstrap.ratio_interval(baseline, current, stat, alpha)
+    label = "two-level bootstrap"
+    if found is None:
+        return TestResult(label, None, False, 0, "no finite bootstrap ratio")
+    low, high = found
+    direction = 1 if low > 1 else (-1 if high < 1 else 0)
+    where = {1: "above 1 (current slower)", -1: "below 1 (current faster)", 0: "contains 1"}[direction]
+    levels = f"{len(baseline)} vs {len(current)} processes"
+    return TestResult(label, None, direction != 0, direction,
+                      f"the {100 * (1 - alpha):g}% interval of the {stat} ratio current/baseline is "
+                      f"[{low:.4f}, {high:.4f}], {where}; {levels}")
+
+
+def gated(rule: Rule, record: CaseRecord) -> bool:
+    """Whether a rule gates a case: in its scope, and not a null-backend case (the harness's calibration)
+    unless the rule's scope names the null backend itself (``@backend=null``)."""
+    if not rule.applies(record):
+        return False
+    if record.backend != "null":
+        return True
+    return any(key == "backend" and pattern != "*" and fnmatch.fnmatchcase("null", pattern)
+               for key, pattern in rule.scope)
+
+
+def rules_differences(base_run: RunHeader, cur_run: RunHeader) -> tuple[list[str], list[str]]:
+    """(differences of the run rules that change what is measured, harmless ones)."""
+    from dataclasses import asdict as as_dict
+
+    from edgebench.wire import RunRules
+
+    defaults = as_dict(RunRules())  # a run from before a rule existed ran with its default
+    changed: list[str] = []
+    harmless: list[str] = []
+    for key in sorted(set(base_run.rules) | set(cur_run.rules)):
+        old, new = base_run.rules.get(key, defaults.get(key)), cur_run.rules.get(key, defaults.get(key))
+        if old != new:
+            (harmless if key in HARMLESS_RULES else changed).append(f"rules.{key} {old} != {new}")
+    return changed, harmless
+
+
+def _spec_differences(base_spec: Mapping[str, Any], cur_spec: Mapping[str, Any]) -> list[str]:
+    """What differs in the planned inputs of a case (the data it is fed) and its seed."""
+    out = []
+    if base_spec and cur_spec:
+        if (base_spec.get("inputs") or {}) != (cur_spec.get("inputs") or {}):
+            out.append("inputs differ")
+        if base_spec.get("seed") != cur_spec.get("seed"):
+            out.append(f"seed {base_spec.get('seed')} != {cur_spec.get('seed')}")
+    return out
 
 
 def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: float = DEFAULT_ALPHA,
@@ -303,18 +466,25 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
     base_run, cur_run = baseline.run_info, current.run_info
     base_by_id = {r.case_id: r for r in baseline.cases()}
     cur_by_id = {r.case_id: r for r in current.cases()}
-    cache: dict[tuple[int, str], Sequence[float]] = {}
+    base_specs, cur_specs = baseline.case_specs(), current.case_specs()
+    cache: dict[tuple[int, str], Sequence[Sequence[float]]] = {}
+    steps = [r for r in (base_run.environment.timer_resolution_ns, cur_run.environment.timer_resolution_ns) if r]
+    resolution_ns = max(steps) if steps else None
 
     def loader(store: Any) -> SampleLoader:
-        def load(case_id: str) -> Sequence[float]:
+        def load(case_id: str) -> Sequence[Sequence[float]]:
             key = (id(store), case_id)
             if key not in cache:
-                cache[key] = store.load_raw(case_id).get("latency_ns") or []
+                cache[key] = process_groups(store.load_raw(case_id))
             return cache[key]
         return load
 
     base_samples, cur_samples = loader(baseline), loader(current)
     run_diffs = context_differences(base_run, cur_run, None, None)
+    rule_diffs, harmless = rules_differences(base_run, cur_run)
+    run_diffs += rule_diffs
+    if harmless:
+        result.notes.append("run rules differ in what only changes the reported intervals: " + "; ".join(harmless))
     if run_diffs and allow_mismatch:
         result.notes.append("context differs (allowed by --allow-mismatch): " + "; ".join(run_diffs))
     pairs = pair_cases(base_by_id, cur_by_id)
@@ -324,13 +494,17 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                                 f"batch and concurrency; other settings differ")
     paired = set(pairs.values())
     result.new_cases = [cid for cid in cur_by_id if cid not in paired]
+    null_skipped = null_gated = False
+    noisy: dict[str, tuple[float, float]] = {}  # case -> (noise floor, smallest relative threshold on it)
     for case_id, base in base_by_id.items():
         cur = cur_by_id.get(pairs.get(case_id, ""))
         probe = cur or base
         diffs: list[str] | None = None  # the case's context differences: found once, for its first compared rule
         for rule in rules:
-            if not rule.applies(probe):
+            if not gated(rule, probe):
+                null_skipped = null_skipped or (probe.backend == "null" and rule.applies(probe))
                 continue
+            null_gated = null_gated or probe.backend == "null"
             common: dict[str, Any] = {"case_id": case_id, "model": probe.model, "backend": probe.backend,
                                       "rule": rule.text, "metric": rule.metric.name, "unit": rule.metric.unit,
                                       "threshold": rule.threshold_text()}
@@ -338,29 +512,56 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
                 result.checks.append(Check(**common, verdict=INCOMPARABLE, detail="case missing from the current run"))
                 continue
             if base.status == "skipped" and cur.status == "skipped":
-                result.checks.append(Check(**common, verdict=SAME, detail="skipped in both runs"))
-                continue
+                continue  # not measured in either run (e.g. a runtime this machine lacks): noted once below
             if base.status != "ok":
                 result.checks.append(Check(**common, verdict=INCOMPARABLE,
                                            detail=f"no baseline measurement (status {base.status})"))
                 continue
-            if cur.status != "ok":
+            if cur.status == "failed":  # it ran and broke: that is a regression
                 result.checks.append(Check(**common, verdict=WORSE,
+                                           detail=f"failed in the current run: {cur.problem}".rstrip(": ")))
+                continue
+            if cur.status != "ok":  # skipped, lost, never run: nothing to compare, not evidence of worse
+                result.checks.append(Check(**common, verdict=INCOMPARABLE,
                                            detail=f"{cur.status} in the current run: {cur.problem}".rstrip(": ")))
                 continue
             if diffs is None:
-                diffs = context_differences(base_run, cur_run, base, cur)
+                diffs = context_differences(base_run, cur_run, base, cur) + rule_diffs + _spec_differences(
+                    base_specs.get(case_id) or {}, cur_specs.get(cur.case_id) or {})
             if diffs and not allow_mismatch and not rule.bound:  # a bound judges the current run alone
                 old, new = rule.metric.value(base), rule.metric.value(cur)
                 change = rule.exceeded(old, new)[0] if old is not None and new is not None else None
                 result.checks.append(Check(**common, verdict=INCOMPARABLE, baseline=old, current=new, change=change,
                                            detail="not comparable: " + "; ".join(diffs)))
                 continue
-            check = judge(rule, base, cur, base_samples, cur_samples, alpha, test)
+            if cur.case_id not in result.noise_floors:
+                floors = [f for f in (noise_floor(base, "p50"), noise_floor(cur, "p50")) if f is not None]
+                result.noise_floors[cur.case_id] = max(floors) if floors else None
+            check = judge(rule, base, cur, base_samples, cur_samples, alpha, test, resolution_ns)
             if diffs:
                 check = replace(check, detail=f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]")
             result.checks.append(check)
-    if not result.checks:
+            if rule.metric.sampled and rule.relative:
+                stat = _stat_of(rule.metric.name)
+                floors = [f for f in (noise_floor(base, stat), noise_floor(cur, stat)) if f is not None]
+                if floors and 100 * max(floors) > rule.amount:
+                    known = noisy.get(cur.case_id)
+                    if known is None or max(floors) > known[0]:
+                        noisy[cur.case_id] = (max(floors), rule.amount)
+    skipped_both = sorted(cid for cid, b in base_by_id.items()
+                          if b.status == "skipped" and (cur_by_id.get(pairs.get(cid, "")) or b).status == "skipped"
+                          and cid in pairs)
+    if skipped_both:
+        result.notes.append(f"skipped in both runs, not compared: {', '.join(skipped_both)}")
+    if null_skipped and not null_gated:
+        result.notes.append("null-backend cases measure the harness (calibration): not gated; a rule scoped "
+                            "@backend=null gates them")
+    processes = max((_process_count(r) for r in cur_by_id.values()), default=1)
+    for case_id, (floor, amount) in sorted(noisy.items()):
+        result.noise.append(f"{case_id}: noise floor {100 * floor:.1f}% between processes is above the "
+                            f"{amount:g}% threshold: run more processes (processes = {max(3, 2 * processes)}), "
+                            f"quiet the machine (edgebench system tune), or gate it at >= {100 * floor * 2:.0f}%")
+    if not result.checks and not skipped_both:
         result.notes.append("no case of the baseline matched the rules' scope: nothing was compared")
     return result
 

@@ -5,6 +5,9 @@ spins on ``perf_counter_ns`` for 100 us, a known latency that lets gates be test
 ``sleep_us = 2000`` sleeps instead: a known service time that releases the CPU, as an inference offloaded to an
 accelerator does, so several streams serve in parallel even on a machine with few (or busy) cores; the LoadGen
 scenarios' queueing tests (M/D/c) use it.
+``stall_every = 50`` with ``stall_us = 200`` spins 200 us more on every 50th call: a tail-only regression (p99
+about doubles over a 200 us body, p50 does not move), as a busy neighbour or a periodic GC makes; the gate
+study (bench/gate_study.py) checks that the tail rule catches it.
 """
 
 from __future__ import annotations
@@ -16,15 +19,24 @@ from edgebench.backends.base import Backend, RuntimeInfo, Session, TensorSpec
 
 
 class NullSession(Session):
-    def __init__(self, busy_wait_ns: int, jitter_seed: int | None = None, sleep_ns: int = 0) -> None:
+    def __init__(self, busy_wait_ns: int, jitter_seed: int | None = None, sleep_ns: int = 0,
+                 stall_every: int = 0, stall_ns: int = 0) -> None:
         self._busy_wait_ns = busy_wait_ns
         self._sleep_s = sleep_ns / 1e9
+        self._stall_every = stall_every
+        self._stall_ns = stall_ns
+        self._calls = 0
         self.inputs = [TensorSpec("input", "float32", (-1, 1))]
         self.outputs = [TensorSpec("output", "float32", (-1, 1))]
 
     def run(self) -> Any:
-        if self._busy_wait_ns:
-            deadline = time.perf_counter_ns() + self._busy_wait_ns
+        wait_ns = self._busy_wait_ns
+        if self._stall_every:
+            self._calls += 1
+            if self._calls % self._stall_every == 0:
+                wait_ns += self._stall_ns
+        if wait_ns:
+            deadline = time.perf_counter_ns() + wait_ns
             while time.perf_counter_ns() < deadline:
                 pass
         if self._sleep_s:
@@ -35,15 +47,19 @@ class NullSession(Session):
         details = {"busy_wait_ns": self._busy_wait_ns}
         if self._sleep_s:
             details["sleep_ns"] = int(round(self._sleep_s * 1e9))
+        if self._stall_every:
+            details.update({"stall_every": self._stall_every, "stall_ns": self._stall_ns})
         return RuntimeInfo("null", "0", details)
 
 
 class NullBackend(Backend):
     name = "null"
     formats = ("onnx", "tflite", "none")
-    settings_schema = {"busy_wait_us": (int, float), "sleep_us": (int, float), "threads": (int, str)}
+    settings_schema = {"busy_wait_us": (int, float), "sleep_us": (int, float), "threads": (int, str),
+                       "stall_every": (int,), "stall_us": (int, float)}
     #: up to one second per inference
-    settings_ranges = {"busy_wait_us": (0, 1_000_000), "sleep_us": (0, 1_000_000)}
+    settings_ranges = {"busy_wait_us": (0, 1_000_000), "sleep_us": (0, 1_000_000), "stall_every": (0, 1_000_000),
+                       "stall_us": (0, 1_000_000)}
     reads_model = False
 
     @classmethod
@@ -52,4 +68,6 @@ class NullBackend(Backend):
 
     def load(self, model_path: str, settings: dict[str, Any]) -> Session:
         return NullSession(int(float(settings.get("busy_wait_us", 0)) * 1000),
-                           sleep_ns=int(float(settings.get("sleep_us", 0)) * 1000))
+                           sleep_ns=int(float(settings.get("sleep_us", 0)) * 1000),
+                           stall_every=int(settings.get("stall_every", 0)),
+                           stall_ns=int(float(settings.get("stall_us", 0)) * 1000))

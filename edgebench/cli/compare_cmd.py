@@ -15,17 +15,21 @@ rules (--fail-on, repeatable):
   latency.p99:+10%@model=kws_*,backend=tflite      (scope keys: model backend precision scenario case device)
   without --fail-on: latency.p50:+5% latency.p90:+10% memory.peak:+10%
 
-A case is worse only when the change passes the threshold AND is statistically significant on the raw
-samples at --alpha (Mann-Whitney U for p50/mean/min/throughput, a bootstrap of the statistic for the tail).
-Memory, energy, power and load time are one value per run: judged on the threshold alone.
-Cases whose checked context differs (device, runtime or its version, model sha256, threads, precision)
-are incomparable unless --allow-mismatch.
+A case is worse only when the change passes the threshold AND the statistic the rule names changed
+significantly at --alpha: a two-level bootstrap (worker processes, then samples) of the ratio
+current/baseline. Tail and mean rules need cases run in several processes (the suite's [rules]
+processes = 3); with one they are "undecidable", as is a change below a case's noise floor (the spread
+between its processes). Memory, energy, power and load time: one value per process, judged on the threshold
+(peak memory: on the processes). Null-backend cases are gated only by rules scoped @backend=null.
+Cases whose checked context differs (device, runtime or its version, model sha256, threads, precision, run
+rules, inputs) are incomparable unless --allow-mismatch.
 
 exit codes:
-  0  pass: no case is worse
+  0  pass: no case is worse (undecidable checks are listed with what would decide them, and do not fail)
   1  regression: at least one case is worse (or failed in CURRENT)
   2  usage or input error (bad rule, unknown baseline, an unreadable run.json or cases/*.json.gz)
-  4  incomparable: nothing worse, but some case could not be compared (context differs, case missing)
+  4  incomparable: nothing worse, but some case could not be compared (context or run rules differ, a case
+     missing or skipped in one run)
 
 examples:
   edgebench baseline save reports/main --name main
@@ -49,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                         help=f"significance level of the test on raw samples (default: {DEFAULT_ALPHA:g})")
     parser.add_argument("--test", choices=TESTS, default="auto",
-                        help="significance test: auto (default), mwu (Mann-Whitney U), bootstrap")
+                        help="significance test: auto and bootstrap (default: the two-level bootstrap of the "
+                             "named statistic), mwu (the former Mann-Whitney U on ranks, for the median)")
     parser.add_argument("--allow-mismatch", action="store_true",
                         help="compare even when device, runtime version, model file, threads or precision differ")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")

@@ -23,13 +23,14 @@ Clock = Callable[[], float]
 
 
 def rules_seconds(case: Any) -> float:
-    """The least time the case's run rules ask for: its warm-up and timed loop (not loading or starting)."""
+    """The least time the case's run rules ask for: its warm-up and timed loop (not loading or starting), once per
+    worker process (``processes``)."""
     rules = getattr(case, "rules", None)
     if rules is None:
         return 0.0
     duration_s = getattr(case, "duration_s", None)
     loop_s = float(duration_s) if duration_s is not None else float(rules.min_seconds)
-    return float(rules.warmup_seconds) + loop_s
+    return (float(rules.warmup_seconds) + loop_s) * int(getattr(rules, "processes", 1) or 1)
 
 
 def format_duration(seconds: float) -> str:

@@ -46,6 +46,10 @@ def default_concurrency(scenario: str) -> tuple[int, ...]:
     return (2,) if scenario == "concurrent" else (1,)
 
 
+#: worker processes per case: enough for any between-process estimate, few enough to bound a typo's cost
+MAX_PROCESSES = 50
+
+
 def parse_run_rules(table: Table, base: RunRules | None = None) -> RunRules:
     """The suite's ``[rules]``: every rule bounded (see fields: MAX_ITERATIONS, MAX_SECONDS); minimums not above
     maximums. Unnamed rules keep ``base``'s values (default: :class:`RunRules`' defaults)."""
@@ -59,6 +63,7 @@ def parse_run_rules(table: Table, base: RunRules | None = None) -> RunRules:
         max_iterations=table.integer("max_iterations", base.max_iterations, 1, MAX_ITERATIONS),
         target_ci_rel_width=table.number("target_ci_rel_width", base.target_ci_rel_width, 0.0, 1.0),
         confidence=table.number("confidence", base.confidence, 0.5, 0.999),
+        processes=table.integer("processes", base.processes, 1, MAX_PROCESSES),
     )
     table.done()
     if rules.max_seconds < rules.min_seconds:

@@ -146,8 +146,14 @@ def resume_cases(store: RunStore) -> list[Case]:
 def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progress: Progress | None = None) -> None:
     """Run the pending cases; each result is stored before the next case starts.
 
+    A case whose rules ask for ``processes = N`` runs in N fresh worker processes, in rounds: round r runs
+    process r of every case before any case gets process r + 1, so a slow drift of the machine (a neighbour,
+    heat) spreads over all cases instead of landing on one. Each process's result is stored as it lands
+    (``RunStore.write_process``); the case's record is written when its last process is in (``--resume``
+    continues from the first missing process).
+
     A lost connection marks the case ``lost`` and stops the run (``--resume`` continues it); Ctrl-C marks the
-    run ``interrupted``. Either way every finished case is already on disk.
+    run ``interrupted``. Either way every finished case (and every finished process) is already on disk.
     """
     todo = [c for c in cases if runnable(c)]
     for case in cases:
@@ -156,25 +162,36 @@ def execute(store: RunStore, cases: Sequence[Case], transport: Transport, progre
         elif case.skip_reason and progress:
             progress("skipped", case, {"error": case.skip_reason})
 
-    def on_result(case: Case, result: dict[str, Any]) -> None:
-        store.write_case(result)
-        if progress:
-            progress("done", case, store.record(case.case_id))
-
     running: dict[str, Case] = {}
+    announced: set[str] = set()
 
     def on_start(case: Case) -> None:
         running[case.case_id] = case
-        if progress:
+        if progress and case.case_id not in announced:
+            announced.add(case.case_id)
             progress("start", case, None)
 
     def on_done(case: Case, result: dict[str, Any]) -> None:
         running.pop(case.case_id, None)
-        on_result(case, result)
+        if case.rules.processes > 1 and result.get("status") == schema.OK:
+            index = store.write_process(result)
+            if index + 1 < case.rules.processes:
+                return
+            result = store.merged_processes(case.case_id)
+        store.write_case(result)
+        if progress:
+            progress("done", case, store.record(case.case_id))
 
     try:
         transport.prepare(todo)
-        transport.run_cases(todo, on_start, on_done)
+        rounds = max((c.rules.processes for c in todo), default=1)
+        for round_index in range(rounds):
+            # a case is in this round while it has processes left and none of them failed
+            batch = [c for c in todo if store.processes_done(c.case_id) == round_index < c.rules.processes
+                     and store.record(c.case_id)["status"] in schema.RESUMABLE]
+            if not batch:
+                continue
+            transport.run_cases(batch, on_start, on_done)
     except TransportError as exc:
         for case in running.values():
             store.mark(case.case_id, schema.LOST, str(exc))

@@ -21,10 +21,17 @@ def render_text(comparison: Any, verbose: bool = False) -> str:
                      f"{format_value(c.current)} {c.unit} {change}  ({c.detail})")
     for note in comparison.notes:
         lines.append(f"note: {note}")
+    summary = comparison.noise_summary()
+    if summary:
+        lines.append(summary)
+    for line in comparison.noise:
+        lines.append(f"noisy: {line}")
     if comparison.new_cases:
         lines.append(f"new cases, not gated: {', '.join(comparison.new_cases)}")
     if not verbose and comparison.count("same"):
         lines.append(f"{comparison.count('same')} checks unchanged (-v lists them)")
     counts = ", ".join(f"{comparison.count(v)} {v}" for v in VERDICTS)
     lines.append(f"\nedgebench compare: {comparison.outcome.upper()} ({counts}); exit {comparison.exit_code}")
+    if comparison.count("undecidable"):
+        lines.append("(undecidable checks do not fail the gate; their lines say what would decide them)")
     return "\n".join(lines)

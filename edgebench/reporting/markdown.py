@@ -17,7 +17,8 @@ from edgebench.reporting.selection_table import (
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
 _MD_SPECIAL = "\\`*_[]<>|#"
-VERDICT_MARK = {"worse": "❌ worse", "better": "✅ better", "same": "same", "incomparable": "⚠️ incomparable"}
+VERDICT_MARK = {"worse": "❌ worse", "better": "✅ better", "same": "same", "incomparable": "⚠️ incomparable",
+                "undecidable": "❔ undecidable"}
 
 
 def md(text: Any) -> str:
@@ -170,11 +171,16 @@ def render_comparison(comparison: Any) -> str:
     lines = [f"## edgebench compare: {outcome}", "",
              f"Baseline `{md(comparison.baseline_label)}` → current `{md(comparison.current_label)}`; a case is "
              f"worse only when the change passes the rule's threshold and is significant (alpha "
-             f"{comparison.alpha:g}, test {md(comparison.test)}).", ""]
+             f"{comparison.alpha:g}, test {md(comparison.test)}); undecidable checks do not fail the gate.", ""]
     lines += [", ".join(f"{comparison.count(v)} {v}" for v in VERDICTS), ""]
     for note in comparison.notes:
         lines.append(f"> {md(note)}")
-    if comparison.notes:
+    summary = comparison.noise_summary()
+    if summary:
+        lines.append(f"> {md(summary)}")
+    for line in comparison.noise:
+        lines.append(f"> noisy: {md(line)}")
+    if comparison.notes or comparison.noise or summary:
         lines.append("")
     rows = []
     for c in comparison.sorted_checks():

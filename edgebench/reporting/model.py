@@ -46,6 +46,10 @@ METRICS = (
     MetricColumn("energy_per_inference_mj", "mJ/inf", "min", "mJ"),
     MetricColumn("throttled", "throttled", "", ""),
 )
+#: noise between processes: the spread of the per-process medians (stdev / mean) above this fraction
+PROCESS_SPREAD_LIMIT = 0.05
+PROCESS_SPREAD_ADVICE = ("run more processes (processes in the suite's [rules]), quiet the machine (edgebench "
+                         "system tune, close other programs), or gate such cases with a wider threshold")
 #: high variation: stdev above this fraction of the mean (pyperf warns at 10 %)
 VARIATION_LIMIT = 0.10
 
@@ -682,6 +686,18 @@ def _warnings(entries: Sequence[Entry], runs: Sequence[RunInfo]) -> list[Warning
         cases = [f"{name(e)} ({100 * (e.variation or 0):.0f}%)" for e in noisy]
         out.append(Warning_("variation", f"high variation: latency stdev above {100 * VARIATION_LIMIT:.0f}% of the "
                                          f"mean in {len(noisy)} case(s): {_listing(cases)}; {HIGH_VARIATION_ADVICE}"))
+    spread = {}
+    for e in entries:
+        processes = e.record.summary.processes if e.status == "ok" and e.record.summary else None
+        floor = processes.spread.get("p50") if processes else None
+        if floor is not None and floor > PROCESS_SPREAD_LIMIT:
+            spread[name(e)] = floor
+    if spread:
+        cases = [f"{c} ({100 * f:.0f}%)" for c, f in sorted(spread.items(), key=lambda item: -item[1])]
+        out.append(Warning_("process_spread", f"noise between processes: the median differs by more than "
+                                              f"{100 * PROCESS_SPREAD_LIMIT:.0f}% (stdev / mean) between the worker "
+                                              f"processes of {len(spread)} case(s): {_listing(cases)}; a gate "
+                                              f"threshold below that is undecidable: {PROCESS_SPREAD_ADVICE}"))
     throttled = [e for e in entries if e.values.get("throttled") is True]
     if throttled:
         cases = [f"{name(e)} ({'; '.join(e.throttle_flags[:2]) or 'throttled'})" for e in throttled]

@@ -3,6 +3,8 @@
     <run>/run.json                 schema_version, suite, profile, environment, one record per case
     <run>/cases/<case_id>.json.gz  the raw result of one case: every latency sample, warm-up, sensor series
     <run>/summary.csv              one row per case (see results.summary.CSV_COLUMNS)
+    <run>/cases/<case_id>.p<k>.json.gz  with ``processes = N``: the result of worker process k (0-based) as it
+                                   landed; the case file above merges them once all N are in
 
 Every file is written to a temporary name in the same directory, flushed, and renamed over the old one
 (``edgebench.files.atomic_write``).
@@ -56,6 +58,37 @@ def case_file_name(case_id: str) -> str:
 def op_trace_path(case_id: str) -> str:
     """``cases/<case_id>.ops.json``: the runtime's per-operator profiling trace of the case."""
     return f"cases/{case_id}.ops.json"
+
+
+def process_file_name(case_id: str, index: int) -> str:
+    return f"{CASES_DIR}/{case_id}.p{index}.json.gz"
+
+
+#: per-process figures a merged case keeps (``processes[i]``)
+PROCESS_KEYS = ("latency_ns", "peak_rss_bytes", "load_rss_bytes", "load_ns", "first_inference_ns", "started_at",
+                "finished_at", "loop_elapsed_ns", "stop_reason", "process_index", "sequence")
+
+
+def merge_processes(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """See ``RunStore.merged_processes``; ``parts`` in process order."""
+    import statistics
+
+    if not parts:
+        raise ResultsError("no process results to merge")
+    merged = dict(parts[-1])  # runtime, environment, sensors: the last process's
+    for key in ("process_index", "sequence"):
+        merged.pop(key, None)
+    merged["processes"] = [{k: p.get(k) for k in PROCESS_KEYS} for p in parts]
+    merged["latency_ns"] = [v for p in parts for v in (p.get("latency_ns") or [])]
+    peaks = [p["peak_rss_bytes"] for p in parts if isinstance(p.get("peak_rss_bytes"), (int, float))]
+    merged["peak_rss_bytes"] = max(peaks) if peaks else None
+    for key in ("load_ns", "first_inference_ns", "load_rss_bytes"):
+        values = [p[key] for p in parts if isinstance(p.get(key), (int, float))]
+        merged[key] = statistics.median(values) if values else None
+    elapsed = [p["loop_elapsed_ns"] for p in parts if isinstance(p.get("loop_elapsed_ns"), (int, float))]
+    merged["loop_elapsed_ns"] = sum(elapsed) if elapsed else None
+    merged["started_at"] = parts[0].get("started_at")
+    return merged
 
 
 def loadgen_log_path(case_id: str, log_name: str) -> str:
@@ -173,6 +206,40 @@ class RunStore:
         self.flush()
         return record
 
+    # -- repeated processes per case ----------------------------------------------------------------------
+    def processes_done(self, case_id: str) -> int:
+        """How many worker processes of the case are stored (``--resume`` runs the rest)."""
+        done = self.record(case_id).get("processes_done")
+        return done if isinstance(done, int) else 0
+
+    def write_process(self, result: Mapping[str, Any]) -> int:
+        """Store the result of one more worker process of a case; returns its index (0-based). The case stays
+        pending in run.json until its last process is merged (``merged_processes``)."""
+        case_id = result["case_id"]
+        record = self.record(case_id)
+        index = self.processes_done(case_id)
+        sequence = int(self.document.get("processes_started") or 0)
+        part = {**result, "process_index": index, "sequence": sequence}
+        raw = gzip.compress(json.dumps(part, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
+        atomic_write(self.directory / process_file_name(case_id, index), raw)
+        record["processes_done"] = index + 1
+        self.document["processes_started"] = sequence + 1
+        self.flush()
+        return index
+
+    def merged_processes(self, case_id: str) -> dict[str, Any]:
+        """One case result from its stored processes: ``latency_ns`` is every sample concatenated (what a
+        reader that knows nothing of processes expects), ``processes`` keeps each process's own samples, peak
+        memory and load time; peak memory is the largest process's, load time the median's."""
+        parts = []
+        for index in range(self.processes_done(case_id)):
+            path = self.directory / process_file_name(case_id, index)
+            try:
+                parts.append(json.loads(gzip.decompress(path.read_bytes())))
+            except (OSError, EOFError, ValueError, zlib.error) as exc:
+                raise ResultsError(f"{path}: process result unreadable ({exc})") from None
+        return merge_processes(parts)
+
     def mark(self, case_id: str, status: str, error: str | None) -> None:
         record = self.record(case_id)
         record.update({"status": status, "error": error})
@@ -252,7 +319,7 @@ class RunStore:
         for case_id, problem in found.items():
             record = self.record(case_id)
             record.update({"status": schema.PENDING, "error": f"run again: {problem}", "summary": None,
-                           "raw_file": None})
+                           "raw_file": None, "processes_done": 0})
         if found:
             self.flush()
         return found

@@ -45,6 +45,14 @@ def case_summary(result: Mapping[str, Any], confidence: float = 0.95,
             out["throughput_ips"] = len(samples) * batch * 1e9 / elapsed_ns
         else:
             out["throughput_ips"] = batch * 1e9 / stats.mean_ns if stats.mean_ns > 0 else None
+    groups = [p.get("latency_ns") or [] for p in result.get("processes") or []]
+    if samples and groups:
+        out["processes"] = process_summary(result["processes"], confidence)
+        if len(groups) > 1:  # the intervals that hold for the next run: resampled at both levels
+            ci = out["processes"]["ci_ns"]
+            out["latency"].update({"median_ci_low_ns": ci["p50"][0], "median_ci_high_ns": ci["p50"][1],
+                                   "p90_ci_low_ns": ci["p90"][0], "p90_ci_high_ns": ci["p90"][1],
+                                   "ci_method": "two-level bootstrap (processes, then samples)"})
     if result.get("loadgen"):
         out["loadgen"] = loadgen_summary(result["loadgen"])
         # LoadGen's own throughput, and only from a run it calls valid: an invalid run is not a result
@@ -59,6 +67,31 @@ def case_summary(result: Mapping[str, Any], confidence: float = 0.95,
     wanted = result.get("sensors") or is_sustained(result)
     out["sensors"] = summarize_sensors(dict(result), total_power_channel) if wanted else {}
     return out
+
+
+#: the statistics each process reports, and that get two-level bootstrap intervals
+PROCESS_STATS = ("p50", "p90", "p99", "mean")
+
+
+def process_summary(processes: list[Mapping[str, Any]], confidence: float = 0.95) -> dict[str, Any]:
+    """The between-process view of a case run in several worker processes: each process's median, p90, p99,
+    mean and peak memory, their spread (coefficient of variation: the case's noise floor), and the two-level
+    bootstrap intervals of the pooled statistics (``analysis.bootstrap``)."""
+    from edgebench.analysis import bootstrap
+
+    groups = [p.get("latency_ns") or [] for p in processes]
+    kept = [g for g in groups if g]
+    per_process = {name: [bootstrap.statistic(g, name) for g in kept] for name in PROCESS_STATS}
+    peaks = [p["peak_rss_bytes"] / 2**20 for p in processes if isinstance(p.get("peak_rss_bytes"), (int, float))]
+    return {
+        "count": len(processes),
+        "n": [len(g) for g in groups],
+        **{f"{name}_ns": values for name, values in per_process.items()},
+        "peak_rss_mb": peaks,
+        "spread": {name: bootstrap.spread(values) for name, values in per_process.items()},
+        "ci_ns": bootstrap.intervals(kept, PROCESS_STATS, confidence) if kept else {},
+        "ci_confidence": confidence,
+    }
 
 
 def loadgen_summary(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from edgebench.analysis.gates import parse_rules
 from edgebench.reporting.comparison_text import render_text
 from tests.run_fixtures import case, latency_samples, make_run
 
-SLOW = "kws.fp32.null.threads=1.single_stream.b1"
-OTHER = "kws.fp32.null.threads=2.single_stream.b1"
+SLOW = "kws.fp32.onnxruntime.threads=1.single_stream.b1"
+OTHER = "kws.fp32.onnxruntime.threads=2.single_stream.b1"
 
 
 def comparison(tmp_path: Path):
-    cases = [case("kws", "null", 1), case("kws", "null", 2)]
+    cases = [case("kws", "onnxruntime", 1), case("kws", "onnxruntime", 2)]
     base = make_run(tmp_path / "base", cases=cases)
     # the first case 50% slower: the same seeded samples make_run draws for it, scaled
     slow = {SLOW: [v * 3 // 2 for v in latency_samples(0, 400, 2_000_000, 200_000)]}
@@ -25,10 +25,13 @@ def comparison(tmp_path: Path):
 def test_text_lists_what_changed_and_counts_the_rest(tmp_path: Path) -> None:
     assert render_text(comparison(tmp_path)).splitlines() == [
         f"WORSE        {SLOW}  latency.p50:+5%  2.15 -> 3.23 ms +50.0%  "
-        f"(U=157496, z=23.71, p=2.6e-124, P(current>baseline)=0.984)",
+        "(significant: the 99% interval of the p50 ratio current/baseline is [1.4842, 1.5156], above 1 "
+        "(current slower); 1 vs 1 processes)",
+        "noise floor unknown: the cases ran in one worker process each (processes = 3 in the suite's [rules] "
+        "measures it, and lets tail and mean rules decide)",
         "3 checks unchanged (-v lists them)",
         "",
-        "edgebench compare: REGRESSION (1 worse, 0 incomparable, 0 better, 3 same); exit 1",
+        "edgebench compare: REGRESSION (1 worse, 0 incomparable, 0 undecidable, 0 better, 3 same); exit 1",
     ]
 
 
