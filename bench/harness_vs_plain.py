@@ -27,6 +27,9 @@ from edgebench.config.profile import load_profile  # noqa: E402
 from edgebench.transports.local import LocalTransport, worker_env  # noqa: E402
 from edgebench.wire import Case, RunRules  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from shipped import shipped_cases  # noqa: E402
+
 PLAIN = r'''
 import json, sys, time
 import numpy as np
@@ -92,22 +95,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only", default="")
     args = parser.parse_args()
-    manifest = json.loads((REPO / "suites/models/manifest.json").read_text())
     transport = LocalTransport(load_profile("local"))
     rules = RunRules(warmup_iterations=10, warmup_seconds=0, min_iterations=10, min_seconds=args.seconds,
                      max_seconds=args.seconds, target_ci_rel_width=0.0)
     print(f"{'model':28s} {'backend':12s} {'harness p50 us':>15s} {'plain p50 us':>13s} {'ratio':>7s} "
           f"{'plain/plain':>11s}")
     ratios, floors = [], []
-    for entry in manifest["models"]:
-        if args.only not in entry["file"]:
-            continue
-        backend = "onnxruntime" if entry["format"] == "onnx" else "tflite"
-        path = str(REPO / "suites/models" / entry["file"])
-        case = Case(case_id=f"{entry['name']}.{entry['precision']}.{backend}", model=entry["name"],
-                    precision=entry["precision"], format=entry["format"], model_path=path,
-                    model_sha256=entry["sha256"], backend=backend, settings={"threads": 1}, scenario="single_stream",
-                    rules=rules)
+    for entry, case in shipped_cases(rules, args.only):
+        backend, path = case.backend, case.model_path
         ours, theirs, again = [], [], []
         for _ in range(args.rounds):  # alternate, so drift on a shared machine hits all alike
             ours.append(harness(transport, case)[0])

@@ -20,7 +20,6 @@ Needs MLPerf LoadGen (``pip install 'edgebench[loadgen]'``).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from dataclasses import replace
@@ -31,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from harness_vs_plain import plain  # noqa: E402
+from shipped import shipped_cases  # noqa: E402
 
 from edgebench.config.loadgen_settings import LoadgenSettings  # noqa: E402
 from edgebench.config.profile import load_profile  # noqa: E402
@@ -68,22 +68,14 @@ def main() -> int:
         import mlperf_loadgen  # noqa: F401
     except ImportError:
         raise SystemExit("needs MLPerf LoadGen: pip install 'edgebench[loadgen]'") from None
-    manifest = json.loads((REPO / "suites/models/manifest.json").read_text())
     transport = LocalTransport(load_profile("local"))
     rules = RunRules(warmup_iterations=10, warmup_seconds=0, min_iterations=10, min_seconds=args.seconds,
                      max_seconds=args.seconds, target_ci_rel_width=0.0)
     print(f"{'model':28s} {'backend':12s} {'edgebench':>10s} {'LoadGen':>8s} {'bare':>8s} {'eb/bare':>8s} "
           f"{'LG/bare':>8s} {'LG/eb':>7s} {'svc/eb':>7s} {'LG-svc':>8s}   (p50 us)")
     rows = []
-    for entry in manifest["models"]:
-        if args.only not in entry["file"]:
-            continue
-        backend = "onnxruntime" if entry["format"] == "onnx" else "tflite"
-        path = str(REPO / "suites/models" / entry["file"])
-        case = Case(case_id=f"{entry['name']}.{entry['precision']}.{backend}", model=entry["name"],
-                    precision=entry["precision"], format=entry["format"], model_path=path,
-                    model_sha256=entry["sha256"], backend=backend, settings={"threads": 1}, scenario="single_stream",
-                    rules=rules)
+    for entry, case in shipped_cases(rules, args.only):
+        backend, path = case.backend, case.model_path
         ours, theirs, inside, bare = [], [], [], []
         for _ in range(args.rounds):  # alternate, so drift on a shared machine hits all alike
             edgebench_p50, loadgen_p50, service_p50 = measure(transport, case, args.seconds)
