@@ -41,6 +41,9 @@ LOAD_ERRORS = (
          "its IR version is {ir}; {runtime} {version} reads up to {latest}"),
     rule(r'External data path does not exist: "(?P<file>[^"]+)"', "its external data file {file} is missing"),
     rule(r"External data path does not exist: (?P<file>\S+)", "its external data file {file} is missing"),
+    # onnxruntime <= 1.19 (the last for Python 3.9) says it this way
+    rule(r"cannot get file size: No such file or directory \[(?P<file>[^\]]+)\]",
+         "its external data file {file} is missing"),
     rule(r"Protobuf parsing failed", "it does not parse as an ONNX model"),
     rule(r"NO_SUCHFILE", "file not found"),
 )

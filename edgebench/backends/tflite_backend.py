@@ -22,6 +22,11 @@ LOAD_ERRORS = (
     rule(r"Regular TensorFlow ops are not supported|Select TensorFlow op",
          "it needs TensorFlow (select, Flex) ops, which {runtime} {version} runs only with the Flex delegate"),
     rule(r"not a valid Flatbuffer", "it is not a valid TFLite flatbuffer"),
+    # LiteRT < 2.3 reads a damaged flatbuffer without verifying it: other words for the same thing
+    rule(r"model identifier '(?P<found>[^']*)', should be 'TFL3'",
+         "it is not a valid TFLite flatbuffer (its identifier is {found!r}, not 'TFL3')"),
+    rule(r"^bad_alloc$|std::bad_alloc", "it is not a valid TFLite flatbuffer ({runtime} {version} ran out of memory "
+                                        "reading it)"),
     rule(r"Could not open", "it cannot be opened"),
 )
 
@@ -142,7 +147,7 @@ class TFLiteBackend(Backend):
         try:  # a missing op shows in allocate_tensors, not in the constructor
             interpreter = module.Interpreter(**kwargs)
             interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
+        except (ValueError, RuntimeError, MemoryError) as exc:
             raise load_error(model_path, exc, LOAD_ERRORS, "{runtime} {version} cannot load it",
                              runtime=dist, version=version) from None
         if settings.get("xnnpack", True) and not delegates:

@@ -13,7 +13,7 @@ from edgebench.config.model_format import identify, problem_of
 from edgebench.config.suite import load_suite
 from edgebench.errors import ConfigError, ModelError
 from edgebench.harness.matrix import expand, mark_unsupported
-from tests.conftest import write
+from tests.conftest import REPO, write
 from tests.fixtures.model_files import GOOD_ONNX, GOOD_TFLITE, make_bad_models
 
 
@@ -253,14 +253,40 @@ def test_onnxruntime_load_errors_name_the_file_the_op_and_its_domain(bad: dict[s
         "opset_too_new": ("it uses opset 99 of domain ai.onnx; ", "Opset 99"),
         # on a device the host's check does not see (a copy without its .data file)
         "external_data_missing": (f"its external data file {bad['external_data_missing']}.data is missing: ",
-                                  "External data"),
+                                  ("External data", "cannot get file size")),  # newer / older onnxruntime
     }
     for kind, (words, runtime_text) in cases.items():
         line = load_error_of("onnxruntime", bad[kind])
         assert line.startswith(f"{bad[kind]}: {words}"), line
-        assert runtime_text in line[len(f"{bad[kind]}: {words}"):] and "\n" not in line, line
+        texts = runtime_text if isinstance(runtime_text, tuple) else (runtime_text,)
+        assert any(t in line[len(f"{bad[kind]}: {words}"):] for t in texts) and "\n" not in line, line
     assert load_error_of("onnxruntime", bad["opset_too_new"]).startswith(
         f"{bad['opset_too_new']}: it uses opset 99 of domain ai.onnx; {runtime} supports up to ")
+
+
+CAPPED_LOAD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))  # a runtime that reads a damaged file wildly fails here
+from edgebench import plugins
+from edgebench.errors import ModelError
+try:
+    plugins.load("edgebench.backends", sys.argv[1])().load(sys.argv[2], {"threads": 1})
+except ModelError as exc:
+    print(exc)
+"""
+
+
+def capped_load_error_of(backend: str, path: Path) -> str:
+    """``load_error_of`` in a child process whose address space is capped at 4 GiB: LiteRT before 2.3 does not
+    verify a flatbuffer and, on a truncated one, asks for tens of GiB (the machine's OOM killer took the test
+    process). In a run the worker process takes that risk alone; here the cap does."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CAPPED_LOAD, backend, str(path)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr[-2000:]
+    return done.stdout.strip()
 
 
 def test_litert_load_errors_name_the_file_and_the_op(bad: dict[str, Path]) -> None:
@@ -268,15 +294,18 @@ def test_litert_load_errors_name_the_file_and_the_op(bad: dict[str, Path]) -> No
     from edgebench.backends.tflite_backend import import_interpreter_module
 
     _, dist, version = import_interpreter_module()
-    line = load_error_of("tflite", bad["custom_op_tflite"])
+    line = capped_load_error_of("tflite", bad["custom_op_tflite"])
     words = f"{bad['custom_op_tflite']}: {dist} {version} has no custom op MyOp: "
     assert line.startswith(words) and "unresolved custom op: MyOp" in line and "\n" not in line, line
+    verifies = tuple(int(p) for p in version.split(".")[:2]) >= (2, 3)  # LiteRT 2.3 verifies the flatbuffer
     for kind in ("truncated_tflite", "random_tflite", "onnx_named_tflite"):
-        assert load_error_of("tflite", bad[kind]).startswith(
-            f"{bad[kind]}: it is not a valid TFLite flatbuffer: "), kind
-    assert load_error_of("tflite", bad["absent"].with_suffix(".tflite")) == (
-        f"{bad['absent'].with_suffix('.tflite')}: it cannot be opened: Could not open "
-        f"'{bad['absent'].with_suffix('.tflite')}'.The model allocation is null/empty")
+        line = capped_load_error_of("tflite", bad[kind])
+        assert line.startswith(f"{bad[kind]}: ") and "\n" not in line, (kind, line)
+        if verifies:
+            assert line.startswith(f"{bad[kind]}: it is not a valid TFLite flatbuffer: "), (kind, line)
+    absent = bad["absent"].with_suffix(".tflite")
+    assert capped_load_error_of("tflite", absent).startswith(f"{absent}: it cannot be opened: Could not open "
+                                                             f"'{absent}'.")  # LiteRT 2.3 adds a sentence
 
 
 def test_load_error_rules_on_runtime_texts_not_produced_here() -> None:

@@ -42,6 +42,12 @@ def outputs_of(path: Path, backend=None) -> dict:
     return output_pass(session, plans, 1, 0, "suite.toml", 4)
 
 
+def _ort_version() -> tuple[int, ...]:
+    import onnxruntime
+
+    return tuple(int(p) for p in onnxruntime.__version__.split(".")[:2])
+
+
 @pytest.mark.parametrize("recipe", ONNX_RECIPES)
 def test_each_onnx_recipe_builds_a_model_that_runs_and_the_cache_skips_rebuilding(recipe, tmp_path):
     pytest.importorskip("onnxconverter_common")
@@ -50,6 +56,9 @@ def test_each_onnx_recipe_builds_a_model_that_runs_and_the_cache_skips_rebuildin
     assert built.record["recipe"] == recipe and built.record["tool_version"]
     if "static" in recipe:
         assert built.record["calibration"] == {"source": "seeded generated (seed 0)", "samples": 16}
+    if recipe == "int8-dynamic" and _ort_version() < (1, 20):
+        pytest.skip("onnxruntime < 1.20 (the newest for Python 3.9 is 1.19) has no CPU kernel for the ConvInteger "
+                    "nodes dynamic quantisation writes: such a case fails with that one line")
     out = outputs_of(built.path)
     assert out["inputs"] == 4 and len(out["samples"][0]) == 1
     mtime = built.path.stat().st_mtime_ns
