@@ -63,8 +63,9 @@ class FirstInferenceError(RuntimeError):
     """The model failed on the inputs built for it; the message names the inputs whose values were made up."""
 
 
-def error_text(exc: BaseException) -> str:
-    lines = f"{type(exc).__name__}: {exc}".strip().splitlines()
+def error_text(exc: BaseException, with_type: bool = True) -> str:
+    """The exception as one line: ``Type: first line of the message`` (or the message alone)."""
+    lines = (f"{type(exc).__name__}: {exc}" if with_type else str(exc)).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
 
@@ -180,9 +181,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
         result.update({"status": "skipped", "error": str(exc)})
     except Exception as exc:
         # a backend's ModelError is already edgebench's one line (file, what is wrong, the runtime's text)
-        text = str(exc) if type(exc) is ModelError else f"{type(exc).__name__}: {exc}"
-        message = text.strip().splitlines()
-        result["error"] = message[0] if message else type(exc).__name__
+        result["error"] = error_text(exc, with_type=type(exc) is not ModelError)
         result["traceback_tail"] = traceback.format_exc()[-2000:]
     finally:
         if sampling is not None:
