@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from synthetic_runs import case_specs, run_header
+
 TARGET_S = 2.0
 START = 1_790_000_000.0
 
@@ -34,15 +36,8 @@ def write_run(args: tuple[Path, int, int]) -> None:
 
     directory, k, cases = args
     rng = np.random.default_rng(k)
-    specs: list[dict[str, Any]] = []
-    for c in range(cases):
-        model, threads = f"model_{c // 4:02d}", 1 + c % 4
-        specs.append({"case_id": f"{model}.fp32.onnxruntime.threads={threads}.single_stream.b1", "model": model,
-                      "precision": "fp32", "format": "onnx", "model_sha256": "0" * 64, "backend": "onnxruntime",
-                      "settings": {"threads": threads}, "scenario": "single_stream", "batch": 1, "status": "pending"})
-    header: dict[str, Any] = {"edgebench_version": "bench", "suite": {"name": "bench", "rules": {"confidence": 0.95}},
-                              "profile": {"name": "bench-device", "device": {}, "sensors": {}},
-                              "environment": {"cpu_model": "bench"}, "fast": False, "git_commit": f"{k:08x}" * 5}
+    specs = case_specs(cases)
+    header = run_header({}, f"{k:08x}" * 5)
     store = RunStore.create(directory, header, specs)
     store.flush = lambda: None  # type: ignore[method-assign]  # run.json once at the end, not once per case
     for c, spec in enumerate(specs):

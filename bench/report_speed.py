@@ -14,7 +14,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from synthetic_runs import case_specs, run_header
 
 TARGET_S = 10.0
 
@@ -25,15 +26,8 @@ def build_run(directory: Path, cases: int, samples: int) -> None:
     from edgebench.results.store import RunStore
 
     rng = np.random.default_rng(0)
-    specs: list[dict[str, Any]] = []
-    for k in range(cases):
-        model, threads = f"model_{k // 4:02d}", 1 + k % 4
-        specs.append({"case_id": f"{model}.fp32.onnxruntime.threads={threads}.single_stream.b1", "model": model,
-                      "precision": "fp32", "format": "onnx", "model_sha256": "0" * 64, "backend": "onnxruntime",
-                      "settings": {"threads": threads}, "scenario": "single_stream", "batch": 1, "status": "pending"})
-    header: dict[str, Any] = {"edgebench_version": "bench", "suite": {"name": "bench", "rules": {"confidence": 0.95}},
-              "profile": {"name": "bench-device", "device": {"price_usd": 100.0, "tdp_w": 10.0}, "sensors": {}},
-              "environment": {"cpu_model": "bench"}, "fast": False, "git_commit": None}
+    specs = case_specs(cases)
+    header = run_header({"price_usd": 100.0, "tdp_w": 10.0}, None)
     store = RunStore.create(directory, header, specs)
     for k, spec in enumerate(specs):
         latency = (rng.lognormal(np.log(1e6 * (1 + k % 7)), 0.15, samples)).astype(np.int64).tolist()
