@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Optional
 
 from edgebench.sensors.base import CommandRunner, ReplayRunner, SubprocessRunner, SysRoot
 from edgebench.sensors.channels import TEMPERATURE
@@ -38,8 +38,9 @@ class CaseSampling:
         self.marks: list[list[Any]] = []
         self.cooldown_record: dict[str, Any] | None = None
 
-    def mark(self, event: str) -> None:
-        self.marks.append([event, self.clock_ns()])
+    def mark(self, event: str, at_ns: Optional[int] = None) -> None:
+        """Mark ``event`` now, or at ``at_ns`` on the same clock (a window known only afterwards: LoadGen's)."""
+        self.marks.append([event, self.clock_ns() if at_ns is None else at_ns])
 
     def idle_window(self) -> None:
         """Sample for idle_seconds with nothing running: the idle-power baseline."""

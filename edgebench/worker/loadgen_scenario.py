@@ -368,8 +368,8 @@ def run_loadgen_case(case: Any, runs: Sequence[Callable[[], Any]], warmup_ns: Se
         record["served_qps"] = figures["target_qps"]
         record["served_trial"] = figures["trial"]
     if sampling is not None:  # the reported run's window, for power and energy per query
-        sampling.marks.append(["loop_start", figures["started_ns"]])
-        sampling.marks.append(["loop_end", figures["ended_ns"]])
+        sampling.mark("loop_start", figures["started_ns"])
+        sampling.mark("loop_end", figures["ended_ns"])
     result.update({
         "latency_ns": reported["service_ns"],
         "iterations": len(reported["service_ns"]),
