@@ -111,11 +111,7 @@ def calibration_feeds(tensors: Any, specs: Mapping[str, Any], seed: int, source:
     uses_data = any(p.spec.data is not None for p in plans)
     feeds: CalibrationData = []
     if uses_data:
-        feeder = Feeder.build(plans, 1, seed, source)
-        for _ in range(count):
-            feeds.append(feeder.current())
-            feeder.advance()
-        return feeds, "data files"
+        return Feeder.build(plans, 1, seed, source).take(count), "data files"
     for index in range(count):
         feeds.append(Feeder.build(plans, 1, seed + 1 + index, source).current())
     return feeds, f"seeded generated (seed {seed})"

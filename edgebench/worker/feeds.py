@@ -132,6 +132,14 @@ class Feeder:
         self._index += 1
         return self.current()
 
+    def take(self, count: int) -> List[Dict[str, Any]]:
+        """The next ``count`` feeds, from the current one on (the feeder moves past them)."""
+        feeds = []
+        for _ in range(count):
+            feeds.append(self.current())
+            self.advance()
+        return feeds
+
     def fork(self) -> Feeder:
         """Another stream's feeder over the same samples (not copied), from the first sample."""
         return Feeder(self.samples)

@@ -201,7 +201,7 @@ def untimed_passes(case: Case, backend: Any, session: Any, plans: Any, source: s
 
     out: dict[str, Any] = {}
     for key, run in (("outputs", lambda: passes.output_pass(session, plans, case.batch, case.seed, source,
-                                                             case.fidelity_inputs)
+                                                             case.fidelity_inputs, feeder)
                                  if case.fidelity_inputs and type(backend).reads_model else None),
                      ("op_profile", lambda: passes.profile_pass(case, backend, settings, shapes, feeder.current())
                       if case.profile_ops else None)):

@@ -29,18 +29,16 @@ PROFILE_ITERATIONS = 21
 PROFILE_MAX_SECONDS = 5.0
 
 
-def fidelity_feeds(plans: Sequence[Any], batch: int, seed: int, source: str, count: int) -> tuple:
-    """``count`` feeds and where they came from."""
+def fidelity_feeds(plans: Sequence[Any], batch: int, seed: int, source: str, count: int,
+                   feeder: Any = None) -> tuple:
+    """``count`` feeds and where they came from. ``feeder``: the case's own (its data files already read and
+    checked), else one is built from the plans."""
     from edgebench.worker.feeds import Feeder
 
     if any(p.spec.data is not None for p in plans):
-        feeder = Feeder.build(plans, batch, seed, source)
+        feeder = feeder.fork() if feeder is not None else Feeder.build(plans, batch, seed, source)
         samples = max(len(v) for v in feeder.samples.values())
-        feeds = []
-        for _ in range(min(count, samples)):
-            feeds.append(feeder.current())
-            feeder.advance()
-        return feeds, "data files"
+        return feeder.take(min(count, samples)), "data files"
     base = seed + FIDELITY_SEED_OFFSET
     return [Feeder.build(plans, batch, base + k, source).current() for k in range(count)], \
         f"seeded generated (seed {base} + k)"
@@ -81,8 +79,8 @@ def encode_output(value: Any, spec: Any) -> Dict[str, Any]:
 
 
 def output_pass(session: Any, plans: Sequence[Any], batch: int, seed: int, source: str,
-                count: int) -> Dict[str, Any]:
-    feeds, origin = fidelity_feeds(plans, batch, seed, source, count)
+                count: int, feeder: Any = None) -> Dict[str, Any]:
+    feeds, origin = fidelity_feeds(plans, batch, seed, source, count, feeder)
     samples: List[List[Dict[str, Any]]] = []
     for feed in feeds:
         session.prepare(feed)
