@@ -92,11 +92,10 @@ def run(args: argparse.Namespace) -> int:
 
     from edgebench.cli.transport_args import apply_args
     from edgebench.config.profile import load_profile
-    from edgebench.harness.device_state import prepare_config, system_call
+    from edgebench.harness.device_state import system_call
     from edgebench.transports import make_transport
 
-    profile = apply_args(load_profile(args.profile), args)
-    prepare_config(profile)  # a bad [prepare] fails before anything connects
+    profile = apply_args(load_profile(args.profile), args)  # a bad [prepare] fails here, before anything connects
     if not profile.prepare and not profile.cooldown.max_temp_c and profile.cooldown.stable_delta_c is None:
         print(f"{profile.name}: the profile has no [prepare] table: nothing to {args.action}")
         return 0

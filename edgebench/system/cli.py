@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edgebench.files import cache_home
 from edgebench.sensors.base import SysRoot
 from edgebench.system import ops
 from edgebench.wire import RESULT_PREFIX
@@ -27,11 +28,10 @@ from edgebench.wire import RESULT_PREFIX
 def state_file_for(device: str, root: str = "/") -> str:
     """Where ``tune`` keeps what it replaced on ``device`` under ``root``: one directory per (device, root) under
     ``$XDG_CACHE_HOME/edgebench/system-state/`` (jetson_clocks keeps its clocks there too)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     real_root = os.path.abspath(root)
     slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in device) or "device"
     key = f"{slug}-{hashlib.sha256(real_root.encode()).hexdigest()[:12]}"
-    return os.path.join(base, "edgebench", "system-state", key, "state.json")
+    return os.path.join(str(cache_home()), "system-state", key, "state.json")
 
 
 def execute(action: str, config: ops.PrepareConfig, ctx: ops.Context, state_file: str) -> dict[str, Any]:
