@@ -70,7 +70,7 @@ def smi_channels(rows: list[dict[str, Any]], declared: dict[str, Channel] | None
             if field in row:
                 v = row[field]
                 out[f"{gpu}_{suffix}"] = v * scale if isinstance(v, float) else None
-                if declared is not None:
+                if declared is not None and f"{gpu}_{suffix}" not in declared:  # a name means the same each time
                     rank = RANK_GPU_POWER_TOOL if kind == POWER_TOTAL and gpu == "gpu0" else None
                     declared[f"{gpu}_{suffix}"] = Channel(f"{gpu}_{suffix}", kind, unit, rank=rank)
     return out

@@ -248,9 +248,10 @@ def tegrastats_channels(stats: TegraStats, total_rail: str | None = None,
     total = board_total(rails_mw, total_rail)
     if rails_mw:
         ch["total_mw"] = total.mw
-    if declared is not None:
-        declared.update((name, Channel(name, kind, unit)) for name, (kind, unit) in kinds.items())
-        if rails_mw:
+    if declared is not None:  # declared once per name: a name means the same on every line
+        declared.update((name, Channel(name, kind, unit)) for name, (kind, unit) in kinds.items()
+                        if name not in declared)
+        if rails_mw and "total_mw" not in declared:
             declared["total_mw"] = Channel("total_mw", POWER_TOTAL, "mW", rank=RANK_BOARD_POWER_TOOL)
     return ch, total.source
 
