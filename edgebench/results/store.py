@@ -224,7 +224,7 @@ class RunStore:
         atomic_write(self.directory / process_file_name(case_id, index), raw)
         record["processes_done"] = index + 1
         self.document["processes_started"] = sequence + 1
-        self.flush()
+        self._flush_run_file()  # the case stays pending: summary.csv does not change
         return index
 
     def merged_processes(self, case_id: str) -> dict[str, Any]:
@@ -337,11 +337,15 @@ class RunStore:
 
     # -- files ------------------------------------------------------------------------------------------
     def flush(self) -> None:
+        self._flush_run_file()
+        atomic_write(self.directory / SUMMARY_FILE, self.summary_csv().encode())
+
+    def _flush_run_file(self) -> None:
+        """run.json alone: what a change no summary.csv column shows needs written (a process's progress)."""
         self._run_info = None  # the header may have changed (state, finished_at)
         _being_written[:] = [self.directory]
         text = json.dumps(self.document, indent=1, sort_keys=False, default=str)
         atomic_write(self.directory / RUN_FILE, text.encode())
-        atomic_write(self.directory / SUMMARY_FILE, self.summary_csv().encode())
 
     def summary_rows(self) -> list[dict[str, Any]]:
         return [csv_row(r) for r in self.cases()]
