@@ -104,15 +104,41 @@ def intervals(groups: Sequence[Sequence[float]], names: Sequence[str], confidenc
             for name in names}
 
 
+class ReplicateCache:
+    """Replicates drawn once per (groups, count, seed) for every statistic asked of them: the draws do not
+    depend on which statistics are taken, so each statistic gets the very values a call of its own would give
+    (a comparison's p50 and p90 rules on one case resample it once, not twice)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        self._drawn: dict[Any, dict[str, Any]] = {}
+
+    def get(self, key: Any, groups: Sequence[Sequence[float]], name: str, count: int, seed: int) -> Any:
+        """``replicates(groups, [name], count, seed)[name]``; ``key`` names ``groups`` (a case of one run)."""
+        entry = (key, count, seed)
+        drawn = self._drawn.get(entry)
+        if drawn is None or name not in drawn:
+            names = self.names if name in self.names else (name,)
+            drawn = {**(drawn or {}), **replicates(groups, names, count, seed)}
+            self._drawn[entry] = drawn
+        return drawn[name]
+
+
 def ratio_interval(baseline: Sequence[Sequence[float]], current: Sequence[Sequence[float]], name: str,
-                   alpha: float, count: int | None = None, seed: int = SEED) -> tuple[float, float] | None:
+                   alpha: float, count: int | None = None, seed: int = SEED, cache: ReplicateCache | None = None,
+                   keys: tuple[Any, Any] = (None, None)) -> tuple[float, float] | None:
     """The (1 - alpha) percentile interval of current/baseline of the statistic ``name``, each side resampled
-    at both levels independently; None when no replicate gives a finite ratio (a zero baseline)."""
+    at both levels independently; None when no replicate gives a finite ratio (a zero baseline). With
+    ``cache``, each side's replicates are drawn once under its key in ``keys`` (baseline's, current's)."""
     import numpy as np
 
     draws = count or max(DEFAULT_REPLICATES, int(math.ceil(20.0 / alpha)))
-    base = replicates(baseline, [name], draws, seed)[name]
-    cur = replicates(current, [name], draws, seed + 1)[name]
+    if cache is None:
+        base = replicates(baseline, [name], draws, seed)[name]
+        cur = replicates(current, [name], draws, seed + 1)[name]
+    else:
+        base = cache.get(keys[0], baseline, name, draws, seed)
+        cur = cache.get(keys[1], current, name, draws, seed + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = cur / base
     ratio = ratio[np.isfinite(ratio)]

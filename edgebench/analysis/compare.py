@@ -311,7 +311,8 @@ def _process_count(record: CaseRecord) -> int:
 
 
 def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoader,
-          cur_samples: SampleLoader, alpha: float, test: str, resolution_ns: int | None = None) -> Check:
+          cur_samples: SampleLoader, alpha: float, test: str, resolution_ns: int | None = None,
+          drawn: Any = None) -> Check:
     """The verdict of one rule on one case present, and ok, in both runs.
 
     Worse (better) needs the change beyond the threshold AND the (1 - alpha) interval of the ratio of the very
@@ -358,7 +359,7 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
                                 f"change from run-to-run variance; set processes = 3 (or more) in the suite's "
                                 f"[rules]")
         result = hierarchical_test(as_groups(base_samples(base.case_id)), as_groups(cur_samples(cur.case_id)),
-                                   stat, alpha)
+                                   stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)))
     wanted = 1 if beyond_worse else -1  # latency samples for both families: worse means larger samples
     if result.significant and result.direction == wanted:
         verdict = WORSE if beyond_worse else BETTER
@@ -397,12 +398,13 @@ def _judge_process_level(rule: Rule, base: CaseRecord, cur: CaseRecord, common: 
 
 
 def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Sequence[float]], stat: str,
-                      alpha: float) -> TestResult:
+                      alpha: float, drawn: Any = None, keys: tuple[Any, Any] = (None, None)) -> TestResult:
     """The (1 - alpha) two-level bootstrap interval of current/baseline of ``stat``; significant when it
-    excludes 1 (``analysis.bootstrap``)."""
+    excludes 1 (``analysis.bootstrap``). ``drawn``: a ``bootstrap.ReplicateCache`` shared by a comparison's
+    rules, ``keys`` naming the two sides' cases in it."""
     from edgebench.analysis import bootstrap
 
-    found = bootstrap.ratio_interval(baseline, current, stat, alpha)
+    found = bootstrap.ratio_interval(baseline, current, stat, alpha, cache=drawn, keys=keys)
     label = "two-level bootstrap"
     if found is None:
         return TestResult(label, None, False, 0, "no finite bootstrap ratio")
@@ -480,6 +482,10 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         return load
 
     base_samples, cur_samples = loader(baseline), loader(current)
+    from edgebench.analysis.bootstrap import STATISTICS, ReplicateCache
+
+    # every sampled statistic the rules name, drawn from one set of resamples per case and run
+    drawn = ReplicateCache(sorted({_stat_of(r.metric.name) for r in rules if r.metric.sampled} & set(STATISTICS)))
     run_diffs = context_differences(base_run, cur_run, None, None)
     rule_diffs, harmless = rules_differences(base_run, cur_run)
     run_diffs += rule_diffs
@@ -537,7 +543,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
             if cur.case_id not in result.noise_floors:
                 floors = [f for f in (noise_floor(base, "p50"), noise_floor(cur, "p50")) if f is not None]
                 result.noise_floors[cur.case_id] = max(floors) if floors else None
-            check = judge(rule, base, cur, base_samples, cur_samples, alpha, test, resolution_ns)
+            check = judge(rule, base, cur, base_samples, cur_samples, alpha, test, resolution_ns, drawn)
             if diffs:
                 check = replace(check, detail=f"{check.detail} [mismatch allowed: {'; '.join(diffs)}]")
             result.checks.append(check)
