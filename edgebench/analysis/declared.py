@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.analysis.legacy_channels import infer_channels
-from edgebench.sensors.channels import Channel
+from edgebench.sensors.channels import TRIP_POINT, Channel
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,15 @@ class RecordChannels:
 
     def constants(self, kind: str) -> list[Declared]:
         return [e for e in self.entries if e.channel.value is not None and e.channel.kind == kind]
+
+    def trip_limits(self) -> dict[tuple[str, str], float]:
+        """(sensor, temperature channel) -> that channel's lowest trip point: where throttling starts."""
+        limits: dict[tuple[str, str], float] = {}
+        for e in self.constants(TRIP_POINT):
+            if e.channel.of is not None:
+                key = (e.sensor, e.channel.of)
+                limits[key] = min(float(e.channel.value or 0.0), limits.get(key, float("inf")))
+        return limits
 
     def limits_of(self, kind: str, sensor: str, of: str) -> list[Declared]:
         """The channels of `kind` (TRIP_POINT, CLOCK_MAX) that bound `sensor`'s channel `of`."""

@@ -32,7 +32,7 @@ from typing import Any
 from edgebench.analysis.declared import RecordChannels
 from edgebench.analysis.energy import in_window
 from edgebench.analysis.throttling import DRIFT_LIMIT
-from edgebench.sensors.channels import BITMASK, COUNTER, LEVEL, STICKY, THROTTLE_FLAG, TRIP_POINT, Channel
+from edgebench.sensors.channels import BITMASK, COUNTER, LEVEL, STICKY, THROTTLE_FLAG, Channel
 from edgebench.sensors.readings import is_number
 
 MIN_WINDOW = 5
@@ -118,10 +118,8 @@ def sensor_onset(
         return None
     end_ns = loop_end_ns if loop_end_ns is not None else t_ns[idx[-1]]
     span_ns = (end_ns - loop_start_ns) * SUSTAIN_WINDOWS / WINDOWS_PER_LOOP
-    limits: dict[str, float] = {}  # temperature channel -> its lowest trip point
-    for e in declared.constants(TRIP_POINT):
-        key = f"{e.sensor}.{e.channel.of}"
-        limits[key] = min(float(e.channel.value or 0.0), limits.get(key, float("inf")))
+    # temperature channel -> its lowest trip point
+    limits = {f"{sensor}.{of}": limit for (sensor, of), limit in declared.trip_limits().items()}
     flags = {e.key: e.channel for e in declared.series(THROTTLE_FLAG)}
     # only these channels can give a signal: picked once, not tested again at every sample
     watched = [(ch, values) for ch, values in series.items() if ch in flags or ch in limits]

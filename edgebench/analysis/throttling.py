@@ -25,7 +25,6 @@ from edgebench.sensors.channels import (
     SLOWDOWN,
     STICKY,
     THROTTLE_FLAG,
-    TRIP_POINT,
     Channel,
 )
 
@@ -145,10 +144,8 @@ def assess(series: Mapping[str, Sequence[Any]], declared: RecordChannels, latenc
                     flags.append(f"{e.sensor} {e.channel.name} +{inc}")
 
     trip_sensors: dict[str, dict[str, float]] = {}
-    for e in declared.constants(TRIP_POINT):
-        if e.channel.of is not None:
-            limits = trip_sensors.setdefault(e.sensor, {})
-            limits[e.channel.of] = min(float(e.channel.value or 0.0), limits.get(e.channel.of, float("inf")))
+    for (sensor, of), limit in declared.trip_limits().items():
+        trip_sensors.setdefault(sensor, {})[of] = limit
     for sensor, limits in trip_sensors.items():
         temps = {c: series.get(f"{sensor}.{c}", ()) for c in limits}
         if any(v is not None for vals in temps.values() for v in vals):
