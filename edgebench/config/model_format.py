@@ -274,7 +274,7 @@ def _varint(data: bytes | mmap.mmap, pos: int, end: int) -> Tuple[int, int]:
             return value, pos
 
 
-def _fields(data: bytes | mmap.mmap, start: int, end: int) -> Iterator[Field]:
+def wire_fields(data: bytes | mmap.mmap, start: int, end: int) -> Iterator[Field]:
     """The fields of the message in ``data[start:end]``; ``Truncated`` when one runs past ``end``."""
     pos = start
     while pos < end:
@@ -304,7 +304,7 @@ def _fields(data: bytes | mmap.mmap, start: int, end: int) -> Iterator[Field]:
 def _starts_like_onnx(data: bytes | mmap.mmap) -> bool:
     """ONNX writers put ``ir_version`` (field 1, a small varint) first."""
     try:
-        number, wire_type, value, _, _ = next(_fields(data, 0, len(data)))
+        number, wire_type, value, _, _ = next(wire_fields(data, 0, len(data)))
     except (StopIteration, Truncated, Malformed):
         return False
     return number == _MODEL_IR_VERSION and wire_type == _VARINT and 1 <= (value or 0) <= MAX_PLAUSIBLE_IR_VERSION
@@ -315,7 +315,7 @@ def _scan_onnx(data: bytes | mmap.mmap) -> None:
     size = len(data)
     seen = set()
     try:
-        for number, wire_type, _, start, end in _fields(data, 0, size):
+        for number, wire_type, _, start, end in wire_fields(data, 0, size):
             wanted = _MODEL_WIRE_TYPES.get(number)
             if wanted is not None and wire_type != wanted:
                 raise Malformed(f"at byte {start}: field {_MODEL_FIELD_NAMES[number]} has wire type {wire_type}")
@@ -338,18 +338,18 @@ ExternalTensor = Tuple[str, dict]
 
 def _graph_tensors(data: bytes | mmap.mmap, start: int, end: int, out: List[ExternalTensor]) -> List[ExternalTensor]:
     """The tensors of a GraphProto (and its nodes' subgraphs) whose data lies in external files."""
-    for number, _, _, field_start, field_end in _fields(data, start, end):
+    for number, _, _, field_start, field_end in wire_fields(data, start, end):
         if number == _GRAPH_INITIALIZER:
             _tensor(data, field_start, field_end, out)
         elif number == _GRAPH_NODE:
-            for node_field, _, _, node_start, node_end in _fields(data, field_start, field_end):
+            for node_field, _, _, node_start, node_end in wire_fields(data, field_start, field_end):
                 if node_field == _NODE_ATTRIBUTE:
                     _attribute_tensors(data, node_start, node_end, out)
     return out
 
 
 def _attribute_tensors(data: bytes | mmap.mmap, start: int, end: int, out: List[ExternalTensor]) -> None:
-    for number, wire_type, _, field_start, field_end in _fields(data, start, end):
+    for number, wire_type, _, field_start, field_end in wire_fields(data, start, end):
         if wire_type != _LENGTH:
             continue
         if number in (_ATTRIBUTE_TENSOR, _ATTRIBUTE_TENSORS):
@@ -362,14 +362,14 @@ def _tensor(data: bytes | mmap.mmap, start: int, end: int, out: List[ExternalTen
     name = ""
     external = False
     entries = {}
-    for number, _, value, field_start, field_end in _fields(data, start, end):
+    for number, _, value, field_start, field_end in wire_fields(data, start, end):
         if number == _TENSOR_NAME:
             name = bytes(data[field_start:field_end]).decode("utf-8", "replace")
         elif number == _TENSOR_DATA_LOCATION:
             external = value == _TENSOR_EXTERNAL
         elif number == _TENSOR_EXTERNAL_DATA:
             key = entry_value = ""
-            for entry_field, _, _, entry_start, entry_end in _fields(data, field_start, field_end):
+            for entry_field, _, _, entry_start, entry_end in wire_fields(data, field_start, field_end):
                 text = bytes(data[entry_start:entry_end]).decode("utf-8", "replace")
                 if entry_field == _ENTRY_KEY:
                     key = text
@@ -382,7 +382,7 @@ def _tensor(data: bytes | mmap.mmap, start: int, end: int, out: List[ExternalTen
 
 def _external_data_problem(path: Path, data: mmap.mmap) -> Optional[str]:
     """Each tensor stored outside the model must find its file, long enough, beside the model."""
-    for number, _, _, start, end in _fields(data, 0, len(data)):
+    for number, _, _, start, end in wire_fields(data, 0, len(data)):
         if number != _MODEL_GRAPH:
             continue
         for name, entries in _graph_tensors(data, start, end, []):

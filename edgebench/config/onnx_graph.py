@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from edgebench.backends.base import TensorSpec
+from edgebench.config.model_format import Malformed, Truncated, wire_fields
 
 #: TensorProto.DataType -> the dtype names the backends report
 ELEM_TYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string",
@@ -27,47 +28,14 @@ class OnnxReadError(ValueError):
     """The file is not an ONNX model this reader understands."""
 
 
-def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise OnnxReadError("truncated varint")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
 def _fields(buf: memoryview) -> Iterator[tuple[int, int, object]]:
-    """(field number, wire type, value): an int for varints and fixed ints, a memoryview for length-delimited."""
-    pos = 0
-    end = len(buf)
-    while pos < end:
-        tag, pos = _varint(buf, pos)
-        number, wire = tag >> 3, tag & 7
-        if number == 0:
-            raise OnnxReadError("field number 0")
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-            yield number, wire, value
-        elif wire == 1:
-            pos += 8
-            yield number, wire, None
-        elif wire == 2:
-            length, pos = _varint(buf, pos)
-            if pos + length > end:
-                raise OnnxReadError("truncated field")
-            yield number, wire, buf[pos:pos + length]
-            pos += length
-        elif wire == 5:
-            pos += 4
-            yield number, wire, None
-        else:
-            raise OnnxReadError(f"wire type {wire}")
-        if pos > end:
-            raise OnnxReadError("truncated field")
+    """(field number, wire type, value): an int for varints, None for fixed ints, a memoryview for
+    length-delimited; the wire format as ``model_format`` reads it, its errors as ``OnnxReadError``."""
+    try:
+        for number, wire, value, start, end in wire_fields(buf, 0, len(buf)):  # type: ignore[arg-type]
+            yield number, wire, (buf[start:end] if wire == 2 else value)
+    except (Truncated, Malformed) as exc:
+        raise OnnxReadError(str(exc) or type(exc).__name__) from None
 
 
 def _sub(fields: Iterator[tuple[int, int, object]], number: int) -> Iterator[memoryview]:
