@@ -527,9 +527,8 @@ def _pareto(entries: Sequence[Entry]) -> tuple[str | None, list[ParetoPoint]]:
     out = []
     for e in points:
         x, y = e.values["latency_p50_ms"], e.values[axis]
-        dominated = any(o is not e and o.dims["model"] == e.dims["model"] and o.values["latency_p50_ms"] <= x
-                        and o.values[axis] <= y and (o.values["latency_p50_ms"] < x or o.values[axis] < y)
-                        for o in points)
+        dominated = any(o is not e and o.dims["model"] == e.dims["model"]
+                        and dominates((o.values["latency_p50_ms"], o.values[axis]), (x, y)) for o in points)
         # single_stream and batch read from b1 / bN; the others (concurrent x4, sustained) are named
         scenario = "" if e.dims["scenario"] in ("single_stream", "batch") else e.dims["scenario"]
         label = " ".join(v for v in (e.dims["device"], e.dims["backend"], e.dims["precision"],
@@ -601,18 +600,18 @@ def select(entries: Sequence[Entry], runs: Sequence[RunInfo], budget: Budget) ->
     return Selection(budget, ranked, models, rejected)
 
 
+def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Pareto: ``a`` is no worse than ``b`` in every coordinate and better in one (lower is better)."""
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+
 def _on_front(c: Candidate, others: Sequence[Candidate], cost: str) -> bool:
     """No other candidate is at least as fast and as cheap on ``cost`` and strictly better on one of them."""
     mine = getattr(c, cost)
     if mine is None:
         return False
-    for o in others:
-        theirs = getattr(o, cost)
-        if o is c or theirs is None:
-            continue
-        if o.latency_ms <= c.latency_ms and theirs <= mine and (o.latency_ms < c.latency_ms or theirs < mine):
-            return False
-    return True
+    return not any(o is not c and getattr(o, cost) is not None
+                   and dominates((o.latency_ms, getattr(o, cost)), (c.latency_ms, mine)) for o in others)
 
 
 def _case_label(e: Entry) -> str:

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any, Mapping, Sequence
 
 from edgebench.analysis.op_profile import compare_op_types
+from edgebench.reporting.model import dominates
 from edgebench.reporting.values import format_value
 
 
@@ -78,8 +79,7 @@ def _front(rows: Sequence[StudyRow], cost: str) -> None:
     """Mark the rows no other row beats on both ``cost`` (lower is better) and cosine (higher is better)."""
     usable = [r for r in rows if getattr(r, cost) is not None and r.cosine is not None]
     for row in usable:
-        dominated = any(getattr(o, cost) <= getattr(row, cost) and o.cosine >= row.cosine  # type: ignore[operator]
-                        and (getattr(o, cost) < getattr(row, cost) or o.cosine > row.cosine)  # type: ignore[operator]
+        dominated = any(dominates((getattr(o, cost), -o.cosine), (getattr(row, cost), -row.cosine))  # type: ignore
                         for o in usable if o is not row)
         setattr(row, "fast_front" if cost == "p50_ms" else "small_front", not dominated)
 
