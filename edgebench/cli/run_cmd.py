@@ -119,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
         progress.plan(runner.resume_cases(stored))
         out_dir = args.resume
         action = lambda: runner.resume(out_dir, profile, progress)  # noqa: E731
-        return run_to_end(action, out_dir, progress, f"\nedgebench: interrupted; finished cases are kept in "
-                                                     f"{out_dir}; continue with: edgebench run --resume {out_dir}")
+        return run_to_end(action, out_dir, progress, interrupted_line(out_dir))
     if args.cluster:
         return run_farm(args, None)
     profile = transport_args.apply_args(load_profile(profiles_given[0] if profiles_given else "local"), args)
@@ -156,8 +155,13 @@ def run_suite(suite: Any, profile: Any, out_dir: Path, options: Any, tune: bool 
                 runner.execute(store, cases, transport, progress)
         return store
 
-    return run_to_end(action, out_dir, progress, f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
-                                                 f"continue with: edgebench run --resume {out_dir}")
+    return run_to_end(action, out_dir, progress, interrupted_line(out_dir))
+
+
+def interrupted_line(out_dir: Path) -> str:
+    """What Ctrl-C prints: where the finished cases are, and how to go on."""
+    return (f"\nedgebench: interrupted; finished cases are kept in {out_dir}; "
+            f"continue with: edgebench run --resume {out_dir}")
 
 
 def plural(count: int, noun: str) -> str:
@@ -170,20 +174,17 @@ def run_to_end(action: Callable[[], Any], out_dir: Path, progress: ProgressPrint
     from edgebench.transports.base import TransportError
 
     try:
-        store = action()
+        try:
+            store = action()
+        finally:
+            progress.close()
     except TransportError as exc:
-        progress.close()
         print(f"edgebench: error: {exc}", file=sys.stderr)
         resume_hint(out_dir)
         return 3
     except KeyboardInterrupt:
-        progress.close()
         print(interrupted, file=sys.stderr)
         return 130
-    except BaseException:
-        progress.close()
-        raise
-    progress.close()
     print(file=sys.stderr)  # the table stands apart from the progress lines
     return finish(store)
 
