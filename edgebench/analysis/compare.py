@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from edgebench.analysis.gates import Rule
+from edgebench.analysis.process_test import processes_needed, smallest_p
 from edgebench.errors import EdgebenchError
 from edgebench.record import CaseRecord, RunHeader
 
@@ -230,8 +231,9 @@ class Comparison:
             return None
         known = {c: f for c, f in self.noise_floors.items() if f is not None}
         if not known:
-            return ("noise floor unknown: the cases ran in one worker process each (processes = 3 in the suite's "
-                    "[rules] measures it, and lets tail and mean rules decide)")
+            return (f"noise floor unknown: the cases ran in one worker process each (processes = "
+                    f"{processes_needed(self.alpha)} in the suite's [rules] measures it, and lets tail and mean rules "
+                    f"decide)")
         worst = max(known, key=lambda c: known[c])
         low, high = min(known.values()), known[worst]
         return (f"noise floor (the median's spread between processes): {100 * low:.1f}-{100 * high:.1f}% over "
@@ -356,8 +358,8 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
             return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change,
                          test="two-level bootstrap",
                          detail=f"undecidable at this noise: one worker process per case cannot tell a {stat} "
-                                f"change from run-to-run variance; set processes = 3 (or more) in the suite's "
-                                f"[rules]")
+                                f"change from run-to-run variance; set processes = {processes_needed(alpha)} (or more) in "
+                                f"the suite's [rules]")
         result = hierarchical_test(as_groups(base_samples(base.case_id)), as_groups(cur_samples(cur.case_id)),
                                    stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)))
     wanted = 1 if beyond_worse else -1  # latency samples for both families: worse means larger samples
@@ -365,6 +367,13 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
         verdict = WORSE if beyond_worse else BETTER
         return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test=result.test,
                      p_value=result.p_value, detail=f"significant: {result.detail}")
+    if processes >= 2 and test != "mwu" and smallest_p(_process_count(base), _process_count(cur)) >= alpha:
+        return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change, test=result.test,
+                     p_value=result.p_value,
+                     detail=f"undecidable at this noise: {_process_count(base)} vs {_process_count(cur)} processes "
+                            f"cannot show a significant change at alpha={alpha:g} (the process-level test's "
+                            f"smallest p is {smallest_p(_process_count(base), _process_count(cur)):.2g}); set "
+                            f"processes = {processes_needed(alpha)} (or more) in the suite's [rules]; {result.detail}")
     if rule.relative and floor is not None and rule.amount < 100 * floor:
         return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change, test=result.test,
                      p_value=result.p_value,
@@ -399,10 +408,13 @@ def _judge_process_level(rule: Rule, base: CaseRecord, cur: CaseRecord, common: 
 
 def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Sequence[float]], stat: str,
                       alpha: float, drawn: Any = None, keys: tuple[Any, Any] = (None, None)) -> TestResult:
-    """The (1 - alpha) two-level bootstrap interval of current/baseline of ``stat``; significant when it
-    excludes 1 (``analysis.bootstrap``). ``drawn``: a ``bootstrap.ReplicateCache`` shared by a comparison's
-    rules, ``keys`` naming the two sides' cases in it."""
+    """Significant when the (1 - alpha) two-level bootstrap interval of current/baseline of ``stat`` excludes 1
+    (``analysis.bootstrap``) and, with at least two processes on both sides, the processes themselves separate
+    on ``stat`` in the same direction (``analysis.process_test``: an exact rank test, p < alpha); the p-value
+    is the process level's. ``drawn``: a ``bootstrap.ReplicateCache`` shared by a comparison's rules, ``keys``
+    naming the two sides' cases in it."""
     from edgebench.analysis import bootstrap
+    from edgebench.analysis.process_test import exact_test
 
     found = bootstrap.ratio_interval(baseline, current, stat, alpha, cache=drawn, keys=keys)
     label = "two-level bootstrap"
@@ -411,10 +423,16 @@ def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Seq
     low, high = found
     direction = 1 if low > 1 else (-1 if high < 1 else 0)
     where = {1: "above 1 (current slower)", -1: "below 1 (current faster)", 0: "contains 1"}[direction]
-    levels = f"{len(baseline)} vs {len(current)} processes"
-    return TestResult(label, None, direction != 0, direction,
-                      f"the {100 * (1 - alpha):g}% interval of the {stat} ratio current/baseline is "
-                      f"[{low:.4f}, {high:.4f}], {where}; {levels}")
+    detail = (f"the {100 * (1 - alpha):g}% interval of the {stat} ratio current/baseline is "
+              f"[{low:.4f}, {high:.4f}], {where}")
+    if len(baseline) < 2 or len(current) < 2:
+        return TestResult(label, None, direction != 0, direction,
+                          f"{detail}; {len(baseline)} vs {len(current)} processes")
+    ranks = exact_test([bootstrap.statistic(g, stat) for g in baseline],
+                       [bootstrap.statistic(g, stat) for g in current])
+    agree = direction != 0 and ranks.direction == direction and ranks.p_value < alpha
+    return TestResult(f"{label} + process ranks", ranks.p_value, agree, direction if agree else 0,
+                      f"{detail}; {ranks.describe()}")
 
 
 def gated(rule: Rule, record: CaseRecord) -> bool:
@@ -565,7 +583,7 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
     processes = max((_process_count(r) for r in cur_by_id.values()), default=1)
     for case_id, (floor, amount) in sorted(noisy.items()):
         result.noise.append(f"{case_id}: noise floor {100 * floor:.1f}% between processes is above the "
-                            f"{amount:g}% threshold: run more processes (processes = {max(3, 2 * processes)}), "
+                            f"{amount:g}% threshold: run more processes (processes = {max(processes_needed(alpha), 2 * processes)}), "
                             f"quiet the machine (edgebench system tune), or gate it at >= {100 * floor * 2:.0f}%")
     if not result.checks and not skipped_both:
         result.notes.append("no case of the baseline matched the rules' scope: nothing was compared")

@@ -27,7 +27,7 @@ def test_text_lists_what_changed_and_counts_the_rest(tmp_path: Path) -> None:
         f"WORSE        {SLOW}  latency.p50:+5%  2.15 -> 3.23 ms +50.0%  "
         "(significant: the 99% interval of the p50 ratio current/baseline is [1.4842, 1.5156], above 1 "
         "(current slower); 1 vs 1 processes)",
-        "noise floor unknown: the cases ran in one worker process each (processes = 3 in the suite's [rules] "
+        "noise floor unknown: the cases ran in one worker process each (processes = 5 in the suite's [rules] "
         "measures it, and lets tail and mean rules decide)",
         "3 checks unchanged (-v lists them)",
         "",
