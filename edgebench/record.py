@@ -27,6 +27,12 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _text(data: Mapping[str, Any], key: str) -> Optional[str]:
+    """``data[key]`` as text; None when it is absent or null."""
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
 def _number(value: Any) -> Any:
     """A figure as stored (an int stays an int: reports print 45 and 45.0 differently), or None when it is
     missing or not a number."""
@@ -61,7 +67,7 @@ class Environment:
         data = _map(data)
         count = data.get("cpu_count")
         step = data.get("timer_resolution_ns")
-        return cls(**{k: (None if data.get(k) is None else str(data[k]))
+        return cls(**{k: _text(data, k)
                       for k in ("hostname", "os", "kernel", "machine", "cpu_model", "python")},
                    cpu_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
                    timer_resolution_ns=step if isinstance(step, int) and not isinstance(step, bool) else None)
@@ -160,12 +166,12 @@ class RunHeader:
         return cls(device=name, devices=devices, farm=bool(farm),
                    environment=Environment.from_json(document.get("environment")),
                    suite=str(suite.get("name", "")), rules=dict(_map(suite.get("rules"))),
-                   state=None if document.get("state") is None else str(document["state"]),
+                   state=_text(document, "state"),
                    created_at=_number(created), finished_at=_number(finished),
                    edgebench_version=str(document.get("edgebench_version", "")),
-                   git_commit=None if document.get("git_commit") is None else str(document["git_commit"]),
+                   git_commit=_text(document, "git_commit"),
                    fast=bool(document.get("fast")),
-                   scheduler=None if farm.get("scheduler") is None else str(farm["scheduler"]),
+                   scheduler=_text(farm, "scheduler"),
                    reference=dict(_map(suite.get("reference"))))
 
 
@@ -366,8 +372,7 @@ class Runtime:
         data = _map(data)
         if not data:
             return None
-        return cls(None if data.get("name") is None else str(data["name"]),
-                   None if data.get("version") is None else str(data["version"]), dict(data))
+        return cls(_text(data, "name"), _text(data, "version"), dict(data))
 
 
 @dataclass(frozen=True)
@@ -432,17 +437,17 @@ class CaseRecord:
             case_id=str(data.get("case_id", "")), status=str(data.get("status", "")),
             model=str(data.get("model", "")), backend=str(data.get("backend", "")),
             precision=str(data.get("precision", "")),
-            format=None if data.get("format") is None else str(data["format"]),
+            format=_text(data, "format"),
             scenario=str(data.get("scenario", "")),
             batch=batch if isinstance(batch, int) and batch else 1,
             concurrency=concurrency if isinstance(concurrency, int) and concurrency else 1,
             settings=settings,
-            model_sha256=None if data.get("model_sha256") is None else str(data["model_sha256"]),
+            model_sha256=_text(data, "model_sha256"),
             device=device, host=info.host if info else None, farm=bool(data.get("device")),
             threads=data["threads"] if data.get("threads") is not None else resolve_threads(runtime, settings),
             runtime=Runtime.from_json(runtime), summary=CaseSummary.from_json(data.get("summary")),
-            error=None if data.get("error") is None else str(data["error"]),
-            skip_reason=None if data.get("skip_reason") is None else str(data["skip_reason"]),
-            raw_file=None if data.get("raw_file") is None else str(data["raw_file"]),
+            error=_text(data, "error"),
+            skip_reason=_text(data, "skip_reason"),
+            raw_file=_text(data, "raw_file"),
             started_at=_number(data.get("started_at")), finished_at=_number(data.get("finished_at")),
             variant=_map(data.get("variant")))

@@ -3,8 +3,11 @@
 A case is *worse* only when the change passes the rule's threshold AND the statistic the rule names (median,
 p90, p99, mean...) changed significantly: the (1 - alpha) interval of the ratio current/baseline of that
 statistic, from a two-level bootstrap over the case's worker processes and then their samples
-(``analysis.bootstrap``), excludes 1. The interval includes run-to-run variance when the case ran in several
-processes (``processes = N``); with one process it cannot, so tail and mean rules are *undecidable* there.
+(``analysis.bootstrap``), excludes 1, and, with several processes on both sides, the per-process values of
+that statistic separate (``analysis.process_test``: an exact rank test at alpha; a bootstrap over three
+processes alone is too confident). The interval includes run-to-run variance when the case ran in several
+processes (``processes = N``); with one process it cannot, so tail and mean rules are *undecidable* there,
+and so is any change when the processes are too few for the rank test to reach alpha (fewer than 5 at 0.01).
 A change beyond the threshold that is not significant, with the threshold below the case's noise floor (the
 between-process spread), is undecidable too: reported, not flipped. ``undecidable`` does not fail the gate.
 
@@ -358,8 +361,8 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
             return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change,
                          test="two-level bootstrap",
                          detail=f"undecidable at this noise: one worker process per case cannot tell a {stat} "
-                                f"change from run-to-run variance; set processes = {processes_needed(alpha)} (or more) in "
-                                f"the suite's [rules]")
+                                f"change from run-to-run variance; set processes = {processes_needed(alpha)} (or "
+                                f"more) in the suite's [rules]")
         result = hierarchical_test(as_groups(base_samples(base.case_id)), as_groups(cur_samples(cur.case_id)),
                                    stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)))
     wanted = 1 if beyond_worse else -1  # latency samples for both families: worse means larger samples
@@ -581,9 +584,10 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         result.notes.append("null-backend cases measure the harness (calibration): not gated; a rule scoped "
                             "@backend=null gates them")
     processes = max((_process_count(r) for r in cur_by_id.values()), default=1)
+    more = max(processes_needed(alpha), 2 * processes)
     for case_id, (floor, amount) in sorted(noisy.items()):
         result.noise.append(f"{case_id}: noise floor {100 * floor:.1f}% between processes is above the "
-                            f"{amount:g}% threshold: run more processes (processes = {max(processes_needed(alpha), 2 * processes)}), "
+                            f"{amount:g}% threshold: run more processes (processes = {more}), "
                             f"quiet the machine (edgebench system tune), or gate it at >= {100 * floor * 2:.0f}%")
     if not result.checks and not skipped_both:
         result.notes.append("no case of the baseline matched the rules' scope: nothing was compared")

@@ -17,10 +17,12 @@ rules (--fail-on, repeatable):
 
 A case is worse only when the change passes the threshold AND the statistic the rule names changed
 significantly at --alpha: a two-level bootstrap (worker processes, then samples) of the ratio
-current/baseline. Tail and mean rules need cases run in several processes (the suite's [rules]
-processes = 3); with one they are "undecidable", as is a change below a case's noise floor (the spread
-between its processes). Memory, energy, power and load time: one value per process, judged on the threshold
-(peak memory: on the processes). Null-backend cases are gated only by rules scoped @backend=null.
+current/baseline, and an exact rank test of that statistic's per-process values (the processes of the
+two runs must separate: 5 a side at the least for alpha 0.01). Tail and mean rules need cases run in
+several processes (the suite's [rules] processes = 6, as the gate suite does); with too few they are
+"undecidable", as is a change below a case's noise floor (the spread between its processes).
+Memory, energy, power and load time: one value per process, judged on the threshold (peak memory: on
+the processes). Null-backend cases are gated only by rules scoped @backend=null.
 Cases whose checked context differs (device, runtime or its version, model sha256, threads, precision, run
 rules, inputs) are incomparable unless --allow-mismatch.
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +107,7 @@ def resolve_url(url: str, sha256: str, source: str, key: str, cache_dir: Path | 
         if problem is not None:
             return ModelFile(path=target, format=fmt, sha256="", size_bytes=None, url=url,
                              problem=str(ConfigError(source, key, problem)))
-    model = resolve_local(target, sha256, source, key)
-    return ModelFile(model.path, model.format, model.sha256, model.size_bytes, url=url, manifest=model.manifest,
-                     problem=model.problem)
+    return replace(resolve_local(target, sha256, source, key), url=url)
 
 
 def download(url: str, sha256: str, target: Path) -> str | None:

@@ -130,7 +130,7 @@ def render_html(model: ReportModel) -> str:
     parts.append(_hardware(model, plots))
     from edgebench.reporting import study
 
-    parts += [study.render_html(study.build_study(store)) for store in model.stores]
+    parts += [study.render_html(studied) for studied in model.studies()]
     parts.append(_selection(model))
     samples, series = _load_raw(model)
     parts.append(_distributions(samples, plots))

@@ -87,8 +87,8 @@ def render_report(model: ReportModel) -> str:
     lines += render_hardware(model)
     from edgebench.reporting import study
 
-    for store in model.stores:  # runs with variants, fidelity or per-operator profiles
-        lines += study.render_markdown(study.build_study(store))
+    for studied in model.studies():  # runs with variants, fidelity or per-operator profiles
+        lines += study.render_markdown(studied)
     lines += render_selection(model)
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -304,6 +304,15 @@ class ReportModel:
     #: the results tables have a device column: the runs span several devices and ``by`` is not device
     device_column: bool = False
     selection: Selection | None = None
+    _studies: list[Any] | None = field(default=None, repr=False, compare=False)
+
+    def studies(self) -> list[Any]:
+        """Each run's optimisation study (``reporting.study.build_study``), built once for every renderer."""
+        if self._studies is None:
+            from edgebench.reporting.study import build_study
+
+            self._studies = [build_study(store) for store in self.stores]
+        return self._studies
 
     @property
     def has_served_qps(self) -> bool:

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 
-def read_status_kb(field: str, pid: int | str = "self", root: str = "/") -> int | None:
-    path = Path(root) / "proc" / str(pid) / "status"
+def _field_kb(path: Path, field: str) -> int | None:
+    """The number of a ``Field:   N kB`` line of a /proc file; None when the file or the line is missing."""
     try:
         text = path.read_text()
     except OSError:
@@ -18,6 +18,10 @@ def read_status_kb(field: str, pid: int | str = "self", root: str = "/") -> int 
             if len(parts) >= 2 and parts[1].isdigit():
                 return int(parts[1])
     return None
+
+
+def read_status_kb(field: str, pid: int | str = "self", root: str = "/") -> int | None:
+    return _field_kb(Path(root) / "proc" / str(pid) / "status", field)
 
 
 def rss_bytes(root: str = "/") -> int | None:
@@ -53,13 +57,5 @@ def available_bytes(root: str = "/") -> int | None:
             return int(psutil.virtual_memory().available)
         except (ImportError, OSError, AttributeError):
             pass
-    try:
-        text = (Path(root) / "proc" / "meminfo").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("MemAvailable:"):
-            parts = line.split()
-            if len(parts) >= 2 and parts[1].isdigit():
-                return int(parts[1]) * 1024
-    return None
+    kb = _field_kb(Path(root) / "proc" / "meminfo", "MemAvailable")
+    return kb * 1024 if kb is not None else None

@@ -97,7 +97,8 @@ def test_threshold_below_the_noise_floor_is_reported_not_flipped(tmp_path):
     # process-to-process offsets of about 10 %: a 3 % threshold cannot be decided, and the run says so
     base, cur = _runs(tmp_path, lambda k, x: x * 1.04, offset_seed=7)
     groups = [p["latency_ns"] for p in base.load_raw(CID)["processes"]]
-    noisy = {CID: [(np.asarray(g) * f).astype(int).tolist() for g, f in zip(groups, (0.85, 1.0, 1.12, 0.95, 1.05, 0.9))]}
+    factors = (0.85, 1.0, 1.12, 0.95, 1.05, 0.9)
+    noisy = {CID: [(np.asarray(g) * f).astype(int).tolist() for g, f in zip(groups, factors)]}
     base = make_run(tmp_path / "noisy", cases=[KWS], processes=noisy)
     result = compare_runs(base, cur, parse_rules(["latency.p50:+3%"]))
     check = result.checks[0]
