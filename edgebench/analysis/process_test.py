@@ -41,7 +41,7 @@ class ProcessTest:
 def u_counts(m: int, n: int) -> tuple[int, ...]:
     """How many of the C(m+n, m) arrangements of m and n untied values give U = 0, 1, ..., m*n."""
     # row[j] = counts for (i, j) as i grows: N(u; i, j) = N(u - j; i - 1, j) + N(u; i, j - 1)
-    previous = [(1,)] * (n + 1)  # i = 0: U is 0 for every j
+    previous: list[tuple[int, ...]] = [(1,)] * (n + 1)  # i = 0: U is 0 for every j
     for i in range(1, m + 1):
         current: list[tuple[int, ...]] = [(1,)]  # j = 0: U is 0
         for j in range(1, n + 1):
