@@ -351,7 +351,8 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
         return _judge_process_level(rule, base, cur, common, old, new, change, beyond_worse)
     stat = _stat_of(metric.name)
     floor = max((f for f in (noise_floor(base, stat), noise_floor(cur, stat)) if f is not None), default=None)
-    processes = min(_process_count(base), _process_count(cur))
+    counts = (_process_count(base), _process_count(cur))
+    processes = min(counts)
     if test == "mwu":  # the old test, kept on request: a shift of the whole distribution, not the statistic
         flat_base = [v for g in as_groups(base_samples(base.case_id)) for v in g]
         flat_cur = [v for g in as_groups(cur_samples(cur.case_id)) for v in g]
@@ -370,13 +371,14 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
         verdict = WORSE if beyond_worse else BETTER
         return Check(**common, verdict=verdict, baseline=old, current=new, change=change, test=result.test,
                      p_value=result.p_value, detail=f"significant: {result.detail}")
-    if processes >= 2 and test != "mwu" and smallest_p(_process_count(base), _process_count(cur)) >= alpha:
+    best_p = smallest_p(*counts)
+    if processes >= 2 and test != "mwu" and best_p >= alpha:
         return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change, test=result.test,
                      p_value=result.p_value,
-                     detail=f"undecidable at this noise: {_process_count(base)} vs {_process_count(cur)} processes "
-                            f"cannot show a significant change at alpha={alpha:g} (the process-level test's "
-                            f"smallest p is {smallest_p(_process_count(base), _process_count(cur)):.2g}); set "
-                            f"processes = {processes_needed(alpha)} (or more) in the suite's [rules]; {result.detail}")
+                     detail=f"undecidable at this noise: {counts[0]} vs {counts[1]} processes cannot show a "
+                            f"significant change at alpha={alpha:g} (the process-level test's smallest p is "
+                            f"{best_p:.2g}); set processes = {processes_needed(alpha)} (or more) in the suite's "
+                            f"[rules]; {result.detail}")
     if rule.relative and floor is not None and rule.amount < 100 * floor:
         return Check(**common, verdict=UNDECIDABLE, baseline=old, current=new, change=change, test=result.test,
                      p_value=result.p_value,
