@@ -60,15 +60,28 @@ class CaseSampling:
             return None
         channel = rule.get("channel")
         wait_s = 2.0 * self.sampler.period_s + 1.0
+        # asking the sensors for their channels reads files and runs queries: once, and again on a poll only
+        # while none is declared yet (a stream that has not printed)
+        declared = self.sampler.declared(TEMPERATURE)
 
         def read_temp_c() -> float | None:
+            nonlocal declared
             row = self.sampler.latest(wait_s)
             if channel:
                 values: list[Any] = [row.get(channel)]
             else:
-                values = [row.get(key) for key in self.sampler.declared(TEMPERATURE)]
+                declared = declared or self.sampler.declared(TEMPERATURE)
+                values = [row.get(key) for key in declared]
             temps = [float(v) for v in values if is_number(v)]
             return max(temps) if temps else None
+
+        def skipped(outcome: str, **figures: Any) -> dict[str, Any]:
+            self.mark("cooldown_end")
+            self.cooldown_record = {
+                "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
+                "timeout_s": rule.get("timeout_s"), "channel": channel or None, "waited_s": 0.0, "outcome": outcome,
+                **figures}
+            return self.cooldown_record
 
         self.mark("cooldown_start")
         first = self.sampler.latest(wait_s)
@@ -77,33 +90,22 @@ class CaseSampling:
             live = any(s.name == sensor for s in self.sampler.live_sensors())
             produced = [k for k in first if k.startswith(sensor + ".")]  # none yet: a stream warming up
             if not live or (produced and channel not in first):
-                self.mark("cooldown_end")
-                self.cooldown_record = {
-                    "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
-                    "timeout_s": rule.get("timeout_s"), "channel": channel, "waited_s": 0.0, "polls": 0,
-                    "outcome": "unknown_channel" if live else "sensor_unavailable",
-                    "known_channels": sorted(k for k in self.sampler.declared(TEMPERATURE) if k in first),
-                }
-                return self.cooldown_record
+                return skipped("unknown_channel" if live else "sensor_unavailable", polls=0,
+                               known_channels=sorted(k for k in declared if k in first))
         else:
             running = self.sampler.live_sensors()
             silent = [s.name for s in running if not any(k.startswith(s.name + ".") for k in first)]
-            if not any(k in first for k in self.sampler.declared(TEMPERATURE)) and not silent:
-                self.mark("cooldown_end")
+            if not any(k in first for k in declared) and not silent:
                 names = ", ".join(s.name for s in running) or "none"
-                self.cooldown_record = {
-                    "max_temp_c": rule.get("max_temp_c"), "stable_delta_c": rule.get("stable_delta_c"),
-                    "timeout_s": rule.get("timeout_s"), "channel": None, "waited_s": 0.0, "polls": 1,
-                    "outcome": "no_temperature", "start_temp_c": None, "end_temp_c": None,
-                    "note": f"no temperature to wait on: none of the sampled sensors ({names}) has a "
-                            f"temperature channel; add `thermal` to the profile's [sensors] or name [cooldown] "
-                            f"channel. The case ran without cooling down",
-                }
-                return self.cooldown_record
+                return skipped(
+                    "no_temperature", polls=1, start_temp_c=None, end_temp_c=None,
+                    note=f"no temperature to wait on: none of the sampled sensors ({names}) has a temperature "
+                         f"channel; add `thermal` to the profile's [sensors] or name [cooldown] channel. The case "
+                         f"ran without cooling down")
         # a stream that has not printed yet may still bring a temperature: two polls' grace, not the timeout
         outcome = wait_for_cooldown(read_temp_c, rule.get("max_temp_c"), rule.get("stable_delta_c"),
                                     float(rule.get("timeout_s") or 0.0), self._sleep, time.monotonic,
-                                    no_temperature_grace_s=2 * COOLDOWN_POLL_S + wait_s)
+                                    poll_s=COOLDOWN_POLL_S, no_temperature_grace_s=2 * COOLDOWN_POLL_S + wait_s)
         self.mark("cooldown_end")
         self.cooldown_record = outcome
         return outcome
