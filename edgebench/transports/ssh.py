@@ -425,26 +425,22 @@ class SSHTransport(Transport):
         self._agent_path = remote
         return remote
 
+    async def _ensure_file(self, conn: Any, kind: str, sha256: str, local: Path) -> str:
+        """The remote copy of ``local`` under ``remote_dir/<kind>/<sha256>/``, sent once per session."""
+        sent = self._models if kind == "models" else self._data
+        if sha256 not in sent:
+            remote = f"{self.options.remote_dir}/{kind}/{sha256}/{local.name}"
+            await self._put(conn, local, remote)
+            sent[sha256] = remote
+        return sent[sha256]
+
     async def _ensure_model(self, conn: Any, case: Case) -> str:
-        if case.model_sha256 in self._models:
-            return self._models[case.model_sha256]
-        local = Path(case.model_path)
-        remote = f"{self.options.remote_dir}/models/{case.model_sha256}/{local.name}"
-        await self._put(conn, local, remote)
-        self._models[case.model_sha256] = remote
-        return remote
+        return await self._ensure_file(conn, "models", case.model_sha256, Path(case.model_path))
 
     async def _ensure_data(self, conn: Any, case: Case) -> Case:
         """The case with its inputs' data files at their copies under ``remote_dir/data/<sha256>/``."""
-        paths = {}
-        for data in case.data_files:
-            sha256 = data["sha256"]
-            if sha256 not in self._data:
-                local = Path(data["path"])
-                remote = f"{self.options.remote_dir}/data/{sha256}/{local.name}"
-                await self._put(conn, local, remote)
-                self._data[sha256] = remote
-            paths[sha256] = self._data[sha256]
+        paths = {data["sha256"]: await self._ensure_file(conn, "data", data["sha256"], Path(data["path"]))
+                 for data in case.data_files}
         return case.with_data_paths(paths) if paths else case
 
     async def _put(self, conn: Any, local: Path, remote: str) -> None:
