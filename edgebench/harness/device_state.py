@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from edgebench.transports.base import error_line
+
 if TYPE_CHECKING:
     from edgebench.config.profile import DeviceProfile
     from edgebench.results.store import RunStore
@@ -37,7 +39,7 @@ def record_state(store: RunStore, profile: DeviceProfile, transport: Transport) 
     try:
         state = system_call(profile, transport, "show")
     except Exception as exc:  # noqa: BLE001 - the state is context, never a reason to lose the run
-        state = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        state = {"ok": False, "error": error_line(exc)}
     store.set_system_state(state)
 
 

@@ -1,6 +1,6 @@
 """Device side of ``edgebench system``: runs the operations here and prints the outcome as one JSON line.
 
-    python -m edgebench.system.cli show|tune|reset --prepare JSON [--root /] [--device NAME] [--state FILE]
+    python -m edgebench.system.cli show|tune|reset --prepare JSON [--root /] [--state FILE]
 
 The host side (``edgebench.harness.device_state``, through the transport) calls this in-process for a local
 profile and through the agent zipapp over SSH for a remote one. ``tune`` saves the state it replaced in
@@ -88,6 +88,15 @@ def sensors_available(root: str = "/", options: dict[str, Any] | None = None) ->
     return out
 
 
+def run_action(action: str, config: ops.PrepareConfig, root: str, state: str) -> dict[str, Any]:
+    """``execute_here``, with a failure as ``{"ok": False, "error": its first line}``: what the agent prints
+    for the SSH transport and what the local transport returns."""
+    try:
+        return execute_here(action, config, root, state)
+    except (OSError, RuntimeError, ValueError) as exc:
+        return {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "sensors":  # sensors [ROOT [OPTIONS_JSON]]
         options = json.loads(argv[2]) if len(argv) > 2 else None
@@ -98,14 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("show", "tune", "reset"))
     parser.add_argument("--prepare", default="{}", help="the validated [prepare] settings as JSON")
     parser.add_argument("--root", default="/")
-    parser.add_argument("--device", default="this-device", help="the device's name, for the default --state")
-    parser.add_argument("--state", default=None, help="default: one file per --device and --root")
+    parser.add_argument("--state", default=None, help="default: one file per --root")
     args = parser.parse_args(argv)
     config = ops.PrepareConfig(**json.loads(args.prepare))
-    try:
-        outcome = execute_here(args.action, config, args.root, args.state or state_file_for(args.device, args.root))
-    except (OSError, RuntimeError, ValueError) as exc:
-        outcome = {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    outcome = run_action(args.action, config, args.root, args.state or state_file_for("this-device", args.root))
     sys.stdout.write(RESULT_PREFIX + json.dumps(outcome) + "\n")
     return 0 if outcome.get("ok") else 1
 

@@ -63,10 +63,7 @@ class LocalTransport(Transport):
         from edgebench.system import cli
 
         where = root or "/"
-        try:
-            return cli.execute_here(action, prepare, where, cli.state_file_for(self.profile.name, where))
-        except (OSError, RuntimeError) as exc:
-            return {"ok": False, "error": str(exc).splitlines()[0]}
+        return cli.run_action(action, prepare, where, cli.state_file_for(self.profile.name, where))
 
     def sensors(self) -> dict[str, str | None]:
         from edgebench.system.cli import sensors_available
