@@ -34,9 +34,9 @@ from edgebench.sensors.channels import (
     Channel,
 )
 from edgebench.sensors.options import Option
+from edgebench.sensors.rails import NOT_CONNECTED
 
 HWMON_GLOB = "/sys/class/hwmon/hwmon*"
-NOT_CONNECTED = "NC"
 _INPUT = re.compile(r"/(power|energy|in|curr|temp)(\d+)_(input|average)$")
 _UNIT = {
     "power": ("_mw", 1e-3),

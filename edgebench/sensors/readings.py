@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgebench.sensors.channels import SLOWDOWN
+
 
 def is_number(value: Any) -> bool:
     """A numeric reading: an int or a float, not a bool (a flag reads True/False, which are ints too)."""
@@ -30,7 +32,7 @@ THERMAL_REASONS = 0x20 | 0x40
 SLOWDOWN_REASONS = 0x8 | 0x20 | 0x40 | 0x80
 #: the reasons as a bitmask channel declares them (edgebench.sensors.channels): (bit, name, meaning)
 CLOCK_EVENT_BITS = tuple(
-    (bit, name, "slowdown" if bit & SLOWDOWN_REASONS else "normal at full load" if bit == 0x4 else "")
+    (bit, name, SLOWDOWN if bit & SLOWDOWN_REASONS else "normal at full load" if bit == 0x4 else "")
     for bit, name in CLOCK_EVENT_REASONS.items()
 )
 
