@@ -269,11 +269,6 @@ def unchanged_models(store: RunStore, cases: Sequence[Case]) -> list[Case]:
     return kept
 
 
-def mark_resumed(store: RunStore) -> None:
-    """The run is running again; ``resumed_at`` lists when each resume began."""
-    store.mark_resumed()
-
-
 def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = None) -> RunStore:
     from edgebench.errors import ConfigError
 
@@ -283,7 +278,7 @@ def resume(out_dir: Path, profile: DeviceProfile, progress: Progress | None = No
                                                       f"{profile.name}: resume it with --profile {store.device}")
     with make_transport(profile) as transport:
         cases = unchanged_models(store, resume_cases(store))
-        mark_resumed(store)
+        store.mark_resumed()
         execute(store, cases, transport, progress)
     return store
 
@@ -353,5 +348,5 @@ def resume_farm(store: RunStore, profiles: Sequence[DeviceProfile],
                 store.mark(case.case_id, schema.LOST, str(exc))
             continue
         todo += mark_unsupported(cases, named[device], probe)
-    mark_resumed(store)
+    store.mark_resumed()
     return todo, problems

@@ -271,9 +271,6 @@ class DaskTransport(Transport):
         raise NotSupportedError(f"{self.profile.name}: `edgebench system` needs a local or ssh profile; on a farm, "
                                 f"run it on the device itself")
 
-    def _model_bytes(self, case: Case) -> bytes:
-        return self._file_bytes(case.model_sha256, case.model_path)
-
     def _file_bytes(self, sha256: str, path: str) -> bytes:
         if sha256 not in self._files:
             self._files[sha256] = Path(path).read_bytes()
@@ -296,7 +293,7 @@ class DaskTransport(Transport):
             o = self.options[device]
             if not with_model:
                 attempts[case.case_id] = attempts.get(case.case_id, 0) + 1
-            model = self._model_bytes(case) if with_model else None
+            model = self._file_bytes(case.model_sha256, case.model_path) if with_model else None
             data = ({d["sha256"]: self._file_bytes(d["sha256"], d["path"]) for d in case.data_files}
                     if with_model else None)
             future = client.submit(run_case_task, case.to_json(), model, o.resource,
