@@ -13,10 +13,10 @@ flat).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +26,9 @@ from edgebench.config.profile import load_profile  # noqa: E402
 from edgebench.results.summary import case_summary  # noqa: E402
 from edgebench.transports.local import LocalTransport  # noqa: E402
 from edgebench.wire import Case, RunRules  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+from shipped import shipped_cases  # noqa: E402
 
 MODELS = ("kws_dscnn_int8", "vww_mobilenetv1_025_fp32", "ic_resnet8_fp32")
 
@@ -49,19 +52,16 @@ def main() -> int:
     rules = RunRules(warmup_iterations=10, warmup_seconds=0.2, min_iterations=50, min_seconds=args.seconds,
                      max_seconds=args.seconds, target_ci_rel_width=0.0)
     transport = LocalTransport(load_profile("local"))
-    manifest = json.loads((REPO / "suites/models/manifest.json").read_text())
     cores = len(os.sched_getaffinity(0))
     print(f"{cores} cores; 1 thread per session; {args.seconds} s loops; {args.rounds} rounds; medians")
     header = "".join(f"{f'x{n} inf/s':>12s}{f'x{n} p90':>9s}" for n in streams)
     print(f"{'model':28s} {'backend':12s} {'x1 inf/s':>9s}{header}")
-    for entry in manifest["models"]:
+    for entry, shipped in shipped_cases(rules, args.only):
         stem = entry["file"].rsplit(".", 1)[0]
-        if stem not in MODELS or args.only not in entry["file"]:
+        if stem not in MODELS:
             continue
-        backend = "onnxruntime" if entry["format"] == "onnx" else "tflite"
-        base = Case(case_id=stem, model=entry["name"], precision=entry["precision"], format=entry["format"],
-                    model_path=str(REPO / "suites/models" / entry["file"]), model_sha256=entry["sha256"],
-                    backend=backend, settings={"threads": 1}, scenario="single_stream", rules=rules)
+        backend = shipped.backend
+        base = replace(shipped, case_id=stem)
         cases = [base] + [Case(**{**base.__dict__, "scenario": "concurrent", "concurrency": n}) for n in streams]
         results: dict[int, list[tuple[float, float]]] = {case.concurrency: [] for case in cases}
         for _ in range(args.rounds):
