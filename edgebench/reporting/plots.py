@@ -26,7 +26,9 @@ from edgebench.sensors.channels import (
     CLOCK_TO_MHZ,
     COUNTER,
     ENERGY_COUNTER,
+    ENERGY_TO_MJ,
     LEVEL,
+    POWER_TO_MW,
     POWER_TOTAL,
     RAIL,
     TEMPERATURE,
@@ -263,11 +265,11 @@ def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
         values, unit = channels.get(e.key), e.channel.unit
         if values is None:
             continue
-        if unit in _PER_W:
-            label = e.key
-            out[label] = [None if v is None else v / _PER_W[unit] for v in values]
-        elif unit in _J_SCALE and sum(v is not None for v in values) > 1:
-            scale = _J_SCALE[unit]
+        if unit in POWER_TO_MW:
+            label, per_w = e.key, 1e3 / POWER_TO_MW[unit]
+            out[label] = [None if v is None else v / per_w for v in values]
+        elif unit in ENERGY_TO_MJ and sum(v is not None for v in values) > 1:
+            scale = ENERGY_TO_MJ[unit] / 1e3  # to J
             series: list[Any] = [None]
             for k in range(1, len(values)):
                 a, b = values[k - 1], values[k]
@@ -281,11 +283,6 @@ def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
             totals.add(label)
     ranked = sorted(out, key=lambda n: (0 if n in totals else 1, n))
     return {n: out[n] for n in ranked[:6]}
-
-
-#: power units -> per W, energy units -> to J
-_PER_W = {"mW": 1000.0, "uW": 1e6, "W": 1.0}
-_J_SCALE = {"uJ": 1e-6, "mJ": 1e-3, "J": 1.0}
 
 
 def _throttle_spans(t_s: Sequence[float], channels: Mapping[str, Sequence[Any]],
@@ -318,10 +315,10 @@ def _clock_series_mhz(channels: Mapping[str, Sequence[Any]], declared: RecordCha
     for e in declared.series(CLOCK):
         if e.key not in channels or e.channel.unit not in CLOCK_TO_MHZ:
             continue
+        per = 1 / CLOCK_TO_MHZ[e.channel.unit]
         if e.channel.group:
-            groups.setdefault(e.channel.group, []).append((e.key, _PER_MHZ[e.channel.unit]))
+            groups.setdefault(e.channel.group, []).append((e.key, per))
         else:
-            per = _PER_MHZ[e.channel.unit]
             lone[e.key] = list(channels[e.key]) if per == 1.0 else [None if v is None else v / per
                                                                     for v in channels[e.key]]
     clocks: dict[str, list[Any]] = {}
@@ -331,10 +328,6 @@ def _clock_series_mhz(channels: Mapping[str, Sequence[Any]], declared: RecordCha
         per = members[0][1]
         clocks[f"{group} fastest core"] = [None if v is None else v / per for v in fastest]
     return {**clocks, **lone}
-
-
-#: clock units -> per MHz
-_PER_MHZ = {"MHz": 1.0, "kHz": 1000.0, "Hz": 1e6}
 
 
 def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
