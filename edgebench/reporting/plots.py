@@ -86,10 +86,6 @@ def to_svg(fig: Any) -> str:
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="plot" role="img"', svg, count=1)
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
-
-
 def _wrap(label: str, width: int = MAX_LABEL, lines: int = 2) -> str:
     """``label`` on at most ``lines`` lines of ``width`` characters, broken after a separator (a case id has
     no spaces: ``kws.fp32.onnxruntime.threads=1``), the last line cut with an ellipsis when it is still longer."""
@@ -183,7 +179,7 @@ def pareto(points: Sequence[Any], axis: str) -> str | None:
             ax.scatter([p.latency_p50_ms for p in mine], [p.cost for p in mine], color=color, alpha=0.5, s=18)
             front = sorted((p for p in mine if p.optimal), key=lambda p: p.latency_p50_ms)
             ax.plot([p.latency_p50_ms for p in front], [p.cost for p in front], "-o", color=color,
-                    label=_short(model), markersize=5)
+                    label=_short_to(model, MAX_LABEL), markersize=5)
             for p in front:  # its number; the table under the plot names the case
                 ax.annotate(str(numbers[id(p)]), (p.latency_p50_ms, p.cost), fontsize=MIN_FONT, xytext=(4, 4),
                             textcoords="offset points")
@@ -360,7 +356,7 @@ def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
             for index, (name, values) in enumerate(data.items()):
                 xs = [t for t, v in zip(t_s, values) if v is not None and not isinstance(v, bool)]
                 ys = [v for v in values if v is not None and not isinstance(v, bool)]
-                ax.plot(xs, ys, lw=1.2, label=_short(name), color=f"C{index % 10}")
+                ax.plot(xs, ys, lw=1.2, label=_short_to(name, MAX_LABEL), color=f"C{index % 10}")
             ax.set_ylabel(f"{label} ({unit})")
             if "loop_start" in phase and "loop_end" in phase:
                 ax.axvspan(phase["loop_start"], phase["loop_end"], color="0.85", alpha=0.5, lw=0)
