@@ -151,29 +151,15 @@ def case_line(counter: str, status: str, case_id: str, detail: str, width: int |
 class ProgressPrinter:
     """The run's progress callback (``runner.execute``): a live line on a terminal, plain lines otherwise."""
 
-    def __init__(self, total: int = 0, stream: Any = None, clock: Clock = time.monotonic,
-                 use_rich: bool | None = None) -> None:
+    def __init__(self, stream: Any = None, clock: Clock = time.monotonic, use_rich: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.eta = Eta(clock)
-        self.eta.total = total
         self._lock = threading.Lock()
         self._current = ""
         self._rich: Any = None
         #: rich draws the live line where it is installed; it starts with the first case, not before
         self._want_rich = self.tty and use_rich is not False
-
-    @property
-    def total(self) -> int:
-        return self.eta.total
-
-    @total.setter
-    def total(self, value: int) -> None:
-        self.eta.total = value
-
-    @property
-    def done(self) -> int:
-        return self.eta.done
 
     def plan(self, cases: Sequence[Any]) -> None:
         self.eta.plan(cases)

@@ -251,11 +251,12 @@ def finish(store: Any) -> int:
     not end ok or skipped (see EXIT_STATUS)."""
     from edgebench.cli.output import table_width
     from edgebench.reporting.table import render_table
+    from edgebench.results.summary import csv_row
 
     model = after_run(store)
     width = table_width(sys.stdout)
     records = store.cases()
-    print(render_table(store.summary_rows(), width=width, problems=False))
+    print(render_table([csv_row(r) for r in records], width=width, problems=False))  # = summary_rows()
     print()
     print("\n".join(end_lines(store.directory, records, model, width)))
     bad = [r for r in records if r.status not in ("ok", "skipped")]

@@ -10,10 +10,13 @@ from typing import Any, Sequence
 from edgebench.reporting.model import ReportModel
 from edgebench.reporting.selection_table import (
     SELECTION_NOTE,
+    SERVED_QPS_NOTE,
     budget_title,
+    devices_table,
     hardware_note,
     hardware_table,
     selection_table,
+    served_qps_table,
 )
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
@@ -58,6 +61,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], row_classes: Se
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
+def _names_escaped(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> str:
+    """A table of plain-text cells: the names escaped, the figures as they are (right-aligned)."""
+    return _table(header, [[_td(c if n else escape(c), n) for c, n in zip(r, numeric)] for r in rows])
+
+
 def _td(text: str, numeric: bool = False, extra: str = "") -> str:
     classes = " ".join(c for c in ("num" if numeric else "", extra) if c)
     return f'<td class="{classes}">{text}</td>' if classes else f"<td>{text}</td>"
@@ -92,11 +100,7 @@ def render_html(model: ReportModel) -> str:
           _td(str(r.cases), True), _td(escape(format_time(r.created_at))), _td(escape(r.edgebench_version)),
           _td(escape((r.git_commit or "-")[:12]))] for r in model.runs]))
     if len(model.devices) > 1:  # several devices (a farm run, or several runs): each one, and where it ran
-        parts.append("<h2>Devices</h2>" + _table(
-            ["device", "run", "host", "board", "cpu", "price USD", "TDP W", "total power channel"],
-            [[_td(escape(d.name)), _td(escape(d.run)), _td(escape(d.host or "-")), _td(escape(d.board or "-")),
-              _td(escape(d.cpu or "-")), _td(format_value(d.price_usd), True), _td(format_value(d.tdp_w), True),
-              _td(escape(d.total_power_channel or "-"))] for d in model.devices]))
+        parts.append("<h2>Devices</h2>" + _names_escaped(*devices_table(model)))
     if model.warnings:
         items = "".join(f'<li><span class="kind">{escape(w.kind)}</span>{escape(w.text)}</li>' for w in model.warnings)
         parts.append(f'<h2>Warnings</h2><ul class="warnings">{items}</ul>')
@@ -202,13 +206,8 @@ def _served_qps(model: ReportModel, plots: Any) -> str:
     """The LoadGen server scenario: served QPS per device and model, and each case's QPS-against-latency curve."""
     out = []
     if model.has_served_qps:
-        out.append("<p>Served QPS: the highest rate of Poisson-arriving queries whose latency percentile stayed "
-                   "within the bound (MLPerf server scenario), from a run LoadGen called valid.</p>")
-        out.append(_table(
-            ["device", "model", "server case", "served QPS", "QPS per W", "QPS per USD"],
-            [[_td(escape(h.device)), _td(escape(h.model)), _td(escape(h.server_case)),
-              _td(format_value(h.served_qps), True), _td(format_value(h.qps_per_w), True),
-              _td(format_value(h.qps_per_usd), True)] for h in model.hardware if h.served_qps is not None]))
+        out.append(f"<p>{escape(SERVED_QPS_NOTE)}</p>")
+        out.append(_names_escaped(*served_qps_table(model)))
     if model.server_curves:
         svg, problem = _plot(plots.server_curves, model.server_curves)
         out.append("<h3>Server search: QPS against latency</h3>" + _figure(

@@ -9,10 +9,13 @@ from edgebench.analysis.compare import VERDICTS
 from edgebench.reporting.model import ReportModel
 from edgebench.reporting.selection_table import (
     SELECTION_NOTE,
+    SERVED_QPS_NOTE,
     budget_title,
+    devices_table,
     hardware_note,
     hardware_table,
     selection_table,
+    served_qps_table,
 )
 from edgebench.reporting.values import format_ratio, format_time, format_value
 
@@ -34,6 +37,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequen
     return out
 
 
+def _names_escaped(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> list[str]:
+    """A table of plain-text cells: the names escaped, the figures as they are."""
+    return _table(header, [[c if n else md(c) for c, n in zip(r, numeric)] for r in rows], numeric)
+
+
 def render_report(model: ReportModel) -> str:
     lines = ["# edgebench report", ""]
     ref = f" · reference **{md(model.reference)}**" if model.reference is not None else ""
@@ -47,10 +55,7 @@ def render_report(model: ReportModel) -> str:
     lines.append("")
     if len(model.devices) > 1:  # several devices (a farm run, or several runs): each one, and where it ran
         lines += ["## Devices", ""]
-        lines += _table(["device", "run", "host", "board", "cpu", "price USD", "TDP W", "total power channel"],
-                        [[md(d.name), md(d.run), md(d.host or "-"), md(d.board or "-"), md(d.cpu or "-"),
-                          format_value(d.price_usd), format_value(d.tdp_w), md(d.total_power_channel or "-")]
-                         for d in model.devices], [False] * 5 + [True, True, False])
+        lines += _names_escaped(*devices_table(model))
         lines.append("")
     if model.warnings:
         lines += ["## Warnings", ""]
@@ -143,12 +148,8 @@ def render_served_qps(model: ReportModel) -> list[str]:
     """The LoadGen server scenario: served QPS per device and model, then each case's search, trial by trial."""
     lines: list[str] = []
     if model.has_served_qps:
-        lines += ["Served QPS: the highest rate of Poisson-arriving queries whose latency percentile stayed within "
-                  "the bound (MLPerf server scenario), from a run LoadGen called valid.", ""]
-        rows = [[md(h.device), md(h.model), md(h.server_case), format_value(h.served_qps), format_value(h.qps_per_w),
-                 format_value(h.qps_per_usd)] for h in model.hardware if h.served_qps is not None]
-        lines += _table(["device", "model", "server case", "served QPS", "QPS per W", "QPS per USD"], rows,
-                        [False, False, False, True, True, True])
+        lines += [md(SERVED_QPS_NOTE), ""]
+        lines += _names_escaped(*served_qps_table(model))
         lines.append("")
     for curve in model.server_curves:
         pct = f"p{curve.percentile * 100:g}"

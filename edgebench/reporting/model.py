@@ -572,7 +572,7 @@ def select(entries: Sequence[Entry], runs: Sequence[RunInfo], budget: Budget) ->
     """Per model, the finished combinations (not the null backend) that meet ``budget``, ranked by measured
     energy per inference (unmeasured last), then price (unknown last), then the latency statistic; with each
     model's Pareto fronts of latency against energy and against price."""
-    key = f"{budget.stat}_ns" if budget.stat != "mean" else "mean_ns"
+    key = f"{budget.stat}_ns"
     models: list[str] = []
     rejected: dict[str, int] = {}
     chosen: list[Candidate] = []
@@ -657,6 +657,7 @@ def _add_served_qps(rows: list[HardwareRow], entries: Sequence[Entry]) -> None:
 
 def _server_curves(entries: Sequence[Entry]) -> list[ServerCurve]:
     curves = []
+    several_devices = len({x.dims["device"] for x in entries}) > 1
     for e in entries:
         loadgen = e.record.loadgen
         if loadgen is None or loadgen.scenario != "server" or not loadgen.trials:
@@ -669,7 +670,7 @@ def _server_curves(entries: Sequence[Entry]) -> list[ServerCurve]:
                 continue
             ns = t.latency_ns.get(key)
             trials.append(ServerTrial(float(t.target_qps), ns / 1e6 if ns is not None else None, t.passed, t.valid))
-        device = e.dims["device"] if len({x.dims["device"] for x in entries}) > 1 else ""
+        device = e.dims["device"] if several_devices else ""
         label = " ".join(v for v in (device, e.dims["model"], _case_label(e)) if v)
         curves.append(ServerCurve(label, e.case_id, percentile, float(loadgen.latency_bound_ms or 0),
                                   _served(e), loadgen.valid, loadgen.invalid_reason, loadgen.shortened, trials))

@@ -26,7 +26,9 @@ from edgebench.sensors.channels import (
     CLOCK_TO_MHZ,
     COUNTER,
     ENERGY_COUNTER,
+    ENERGY_TO_MJ,
     LEVEL,
+    POWER_TO_MW,
     POWER_TOTAL,
     RAIL,
     TEMPERATURE,
@@ -82,10 +84,6 @@ def to_svg(fig: Any) -> str:
     svg = text[start:]
     # scale with the page: drop the fixed size, keep the viewBox
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="plot" role="img"', svg, count=1)
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
 def _wrap(label: str, width: int = MAX_LABEL, lines: int = 2) -> str:
@@ -181,7 +179,7 @@ def pareto(points: Sequence[Any], axis: str) -> str | None:
             ax.scatter([p.latency_p50_ms for p in mine], [p.cost for p in mine], color=color, alpha=0.5, s=18)
             front = sorted((p for p in mine if p.optimal), key=lambda p: p.latency_p50_ms)
             ax.plot([p.latency_p50_ms for p in front], [p.cost for p in front], "-o", color=color,
-                    label=_short(model), markersize=5)
+                    label=_short_to(model, MAX_LABEL), markersize=5)
             for p in front:  # its number; the table under the plot names the case
                 ax.annotate(str(numbers[id(p)]), (p.latency_p50_ms, p.cost), fontsize=MIN_FONT, xytext=(4, 4),
                             textcoords="offset points")
@@ -263,11 +261,11 @@ def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
         values, unit = channels.get(e.key), e.channel.unit
         if values is None:
             continue
-        if unit in _PER_W:
-            label = e.key
-            out[label] = [None if v is None else v / _PER_W[unit] for v in values]
-        elif unit in _J_SCALE and sum(v is not None for v in values) > 1:
-            scale = _J_SCALE[unit]
+        if unit in POWER_TO_MW:
+            label, per_w = e.key, 1e3 / POWER_TO_MW[unit]
+            out[label] = [None if v is None else v / per_w for v in values]
+        elif unit in ENERGY_TO_MJ and sum(v is not None for v in values) > 1:
+            scale = ENERGY_TO_MJ[unit] / 1e3  # to J
             series: list[Any] = [None]
             for k in range(1, len(values)):
                 a, b = values[k - 1], values[k]
@@ -281,11 +279,6 @@ def _power_series_w(t_ns: Sequence[int], channels: Mapping[str, Sequence[Any]],
             totals.add(label)
     ranked = sorted(out, key=lambda n: (0 if n in totals else 1, n))
     return {n: out[n] for n in ranked[:6]}
-
-
-#: power units -> per W, energy units -> to J
-_PER_W = {"mW": 1000.0, "uW": 1e6, "W": 1.0}
-_J_SCALE = {"uJ": 1e-6, "mJ": 1e-3, "J": 1.0}
 
 
 def _throttle_spans(t_s: Sequence[float], channels: Mapping[str, Sequence[Any]],
@@ -318,10 +311,10 @@ def _clock_series_mhz(channels: Mapping[str, Sequence[Any]], declared: RecordCha
     for e in declared.series(CLOCK):
         if e.key not in channels or e.channel.unit not in CLOCK_TO_MHZ:
             continue
+        per = 1 / CLOCK_TO_MHZ[e.channel.unit]
         if e.channel.group:
-            groups.setdefault(e.channel.group, []).append((e.key, _PER_MHZ[e.channel.unit]))
+            groups.setdefault(e.channel.group, []).append((e.key, per))
         else:
-            per = _PER_MHZ[e.channel.unit]
             lone[e.key] = list(channels[e.key]) if per == 1.0 else [None if v is None else v / per
                                                                     for v in channels[e.key]]
     clocks: dict[str, list[Any]] = {}
@@ -331,10 +324,6 @@ def _clock_series_mhz(channels: Mapping[str, Sequence[Any]], declared: RecordCha
         per = members[0][1]
         clocks[f"{group} fastest core"] = [None if v is None else v / per for v in fastest]
     return {**clocks, **lone}
-
-
-#: clock units -> per MHz
-_PER_MHZ = {"MHz": 1.0, "kHz": 1000.0, "Hz": 1e6}
 
 
 def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
@@ -367,7 +356,7 @@ def sensor_timeline(raw: Mapping[str, Any], title: str) -> str | None:
             for index, (name, values) in enumerate(data.items()):
                 xs = [t for t, v in zip(t_s, values) if v is not None and not isinstance(v, bool)]
                 ys = [v for v in values if v is not None and not isinstance(v, bool)]
-                ax.plot(xs, ys, lw=1.2, label=_short(name), color=f"C{index % 10}")
+                ax.plot(xs, ys, lw=1.2, label=_short_to(name, MAX_LABEL), color=f"C{index % 10}")
             ax.set_ylabel(f"{label} ({unit})")
             if "loop_start" in phase and "loop_end" in phase:
                 ax.axvspan(phase["loop_start"], phase["loop_end"], color="0.85", alpha=0.5, lw=0)

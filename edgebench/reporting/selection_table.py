@@ -1,5 +1,6 @@
-"""The cells of the two hardware-choice tables, as plain text, shared by the Markdown and HTML reports (each
-escapes them its own way): the best case per device and model, and the combinations that meet a budget."""
+"""The cells of the hardware tables, as plain text, shared by the Markdown and HTML reports (each escapes them its
+own way): the devices of the runs, the best case per device and model, the served QPS, and the combinations that
+meet a budget."""
 
 from __future__ import annotations
 
@@ -17,12 +18,31 @@ SELECTION_NOTE = ("Per model, every device, backend, precision and threads combi
                   "latency; the null backend is left out. Pareto: no other combination is at least as fast and as "
                   "frugal (energy) or as cheap (price), and better in one.")
 TDP_ESTIMATE = "inf/s per TDP W (estimate)"
+SERVED_QPS_NOTE = ("Served QPS: the highest rate of Poisson-arriving queries whose latency percentile stayed within "
+                   "the bound (MLPerf server scenario), from a run LoadGen called valid.")
 
 
 def hardware_note(model: ReportModel) -> str:
     """What the hardware table shows, and what its TDP column is, when it has one."""
     estimate = any(h.ips_per_tdp_w_estimate is not None for h in model.hardware)
     return HARDWARE_NOTE + (TDP_NOTE if estimate else "")
+
+
+def devices_table(model: ReportModel) -> tuple[list[str], list[list[str]], list[bool]]:
+    """(header, rows, numeric): each device of the runs and where it ran; ``numeric`` marks the figure columns
+    (the others are names)."""
+    rows = [[d.name, d.run, d.host or "-", d.board or "-", d.cpu or "-", format_value(d.price_usd),
+             format_value(d.tdp_w), d.total_power_channel or "-"] for d in model.devices]
+    return (["device", "run", "host", "board", "cpu", "price USD", "TDP W", "total power channel"], rows,
+            [False] * 5 + [True, True, False])
+
+
+def served_qps_table(model: ReportModel) -> tuple[list[str], list[list[str]], list[bool]]:
+    """(header, rows, numeric): the served QPS of each device and model that has one (LoadGen's server scenario)."""
+    rows = [[h.device, h.model, h.server_case, format_value(h.served_qps), format_value(h.qps_per_w),
+             format_value(h.qps_per_usd)] for h in model.hardware if h.served_qps is not None]
+    return (["device", "model", "server case", "served QPS", "QPS per W", "QPS per USD"], rows,
+            [False, False, False, True, True, True])
 
 
 def hardware_table(model: ReportModel) -> tuple[list[str], list[list[str]]]:

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any, Mapping, Sequence
 
 from edgebench.analysis.op_profile import compare_op_types
+from edgebench.record import CaseRecord, CaseSummary
 from edgebench.reporting.model import dominates
 from edgebench.reporting.values import format_value
 
@@ -49,11 +50,11 @@ class ModelStudy:
     op_comparisons: list[tuple[StudyRow, StudyRow, list[dict[str, Any]]]]
 
 
-def _row(record: Mapping[str, Any]) -> StudyRow:
-    summary = record.get("summary") or {}
-    latency = summary.get("latency") or {}
-    fidelity = summary.get("fidelity") or {}
-    variant = record.get("variant") or {}
+def _row(case: CaseRecord) -> StudyRow:
+    summary = case.summary or CaseSummary()
+    latency = case.latency
+    fidelity = summary.fidelity
+    variant = case.variant
     recipe = "source" if variant.get("tool") == "none" else "-"
     if variant.get("tool") and variant.get("tool") != "none":
         recipe = f"{variant['tool']} {variant.get('tool_version') or ''}".rstrip()
@@ -61,18 +62,13 @@ def _row(record: Mapping[str, Any]) -> StudyRow:
     if calibration.get("source"):
         origin = "data" if calibration["source"] == "data files" else "seeded"
         recipe += f", calibrated on {calibration.get('samples')} {origin} inputs"
-
-    def ms(key: str) -> float | None:
-        return latency[key] / 1e6 if latency.get(key) is not None else None
-
     return StudyRow(
-        case_id=record["case_id"], precision=str(record.get("precision")), backend=str(record.get("backend")),
-        status=str(record.get("status")), recipe=recipe, file_bytes=variant.get("file_bytes"),
-        load_ms=summary.get("load_ms"), p50_ms=ms("p50_ns"), p99_ms=ms("p99_ns"),
-        peak_mib=summary.get("peak_rss_mb"),
-        energy_mj=(summary.get("sensors") or {}).get("energy_per_inference_mj"),
+        case_id=case.case_id, precision=case.precision, backend=case.backend, status=case.status, recipe=recipe,
+        file_bytes=variant.get("file_bytes"), load_ms=summary.load_ms,
+        p50_ms=latency.ms("p50_ns") if latency else None, p99_ms=latency.ms("p99_ns") if latency else None,
+        peak_mib=summary.peak_rss_mb, energy_mj=summary.sensors.energy_per_inference_mj,
         cosine=fidelity.get("cosine"), snr_db=fidelity.get("snr_db"), top1=fidelity.get("top1_agreement"),
-        exact=bool(fidelity.get("exact")), op_profile=summary.get("op_profile") or {})
+        exact=bool(fidelity.get("exact")), op_profile=summary.op_profile)
 
 
 def _front(rows: Sequence[StudyRow], cost: str) -> None:
@@ -85,29 +81,24 @@ def _front(rows: Sequence[StudyRow], cost: str) -> None:
 
 
 def build_study(store: Any) -> list[ModelStudy]:
-    records = store.records()
-    precisions: dict[Any, set] = {}
-    for r in records:
-        precisions.setdefault(r.get("model"), set()).add(r.get("precision"))
+    cases = store.cases()
+    precisions: dict[str, set] = {}
+    for c in cases:
+        precisions.setdefault(c.model, set()).add(c.precision)
     # a study: variants, per-operator profiles, or a model measured in several precisions with fidelity figures
     # (how far they drift); a plain run's fidelity (each case exact against itself) is in summary.csv
-    compared = any(((r.get("summary") or {}).get("fidelity") or {}).get("cosine") is not None for r in records)
-    if not any((r.get("summary") or {}).get("op_profile") or r.get("variant") for r in records) \
+    compared = any(c.summary and c.summary.fidelity.get("cosine") is not None for c in cases)
+    if not any((c.summary and c.summary.op_profile) or c.variant for c in cases) \
             and not (compared and any(len(p) > 1 for p in precisions.values())):
         return []
     reference = store.run_info.reference
     studies = []
-    models: list[str] = []
-    for r in records:
-        if r.get("model") not in models:
-            models.append(r.get("model"))
-    for model in models:
-        rows = [_row(r) for r in records if r.get("model") == model]
+    for model in precisions:  # in the order seen
+        rows = [_row(c) for c in cases if c.model == model]
         ok = [r for r in rows if r.status == "ok"]
         _front(ok, "p50_ms")
         _front(ok, "file_bytes")
-        ref_ids = {(r.get("summary") or {}).get("fidelity", {}).get("reference") for r in records
-                   if r.get("model") == model} - {None}
+        ref_ids = {c.summary.fidelity.get("reference") for c in cases if c.model == model and c.summary} - {None}
         ref_row = next((r for r in rows if r.case_id in ref_ids), None)
         if ref_row is None:
             ref_row = next((r for r in ok if r.precision == reference.get("precision")
