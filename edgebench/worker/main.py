@@ -21,7 +21,7 @@ from edgebench import __version__, plugins
 from edgebench.errors import ModelError, ModelMismatchError
 from edgebench.wire import RESULT_PREFIX, Case
 from edgebench.worker import environment, memory
-from edgebench.worker.feeds import Feeder, describe_generated
+from edgebench.worker.feeds import Feeder, check_data_files, describe_generated
 from edgebench.worker.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
 from edgebench.worker.loop import concurrent_loop, timed_loop, warm_up
 
@@ -44,19 +44,20 @@ def probe(root: str = "/") -> dict[str, Any]:
 
 def check_model(case: Case) -> None:
     """Measure only the bytes the run planned: a model file edited during the run, or a corrupt copy in a
-    device's cache, fails its case by name. (Reading the file also makes every case's load a warm-cache load,
-    not only the cases after the first.)"""
-    if not case.model_sha256:
-        return
-    from pathlib import Path
+    device's cache, fails its case by name; so does a data file its inputs read (each file hashed once). (Reading
+    the files also makes every case's load a warm-cache load, not only the cases after the first.)"""
+    if case.model_sha256:
+        from pathlib import Path
 
-    from edgebench.digest import sha256_of
+        from edgebench.digest import sha256_of
 
-    found = sha256_of(Path(case.model_path))
-    if found != case.model_sha256:
-        raise ModelMismatchError(
-            f"model file {case.model_path} has sha256 {found[:16]}..., not the {case.model_sha256[:16]}... the run "
-            f"planned: the file changed during the run, or a device's cached copy is corrupt")
+        found = sha256_of(Path(case.model_path))
+        if found != case.model_sha256:
+            raise ModelMismatchError(
+                f"model file {case.model_path} has sha256 {found[:16]}..., not the {case.model_sha256[:16]}... the "
+                f"run planned: the file changed during the run, or a device's cached copy is corrupt")
+    if case.data_files and plugins.load("edgebench.backends", case.backend).reads_model:
+        check_data_files(specs_from_json(case.inputs).values(), case.suite_path or case.model_path)
 
 
 class FirstInferenceError(RuntimeError):
@@ -94,7 +95,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
                               "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
     sampling = None
     try:
-        check_model(case)  # before the cool-down and the idle window: hashing a big model heats a small board
+        check_model(case)  # before the cool-down and the idle window: hashing a big file heats a small board
         if case.sensors:
             from edgebench.sensors.sampling import start_case_sampling
 
