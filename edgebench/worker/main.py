@@ -200,19 +200,20 @@ def untimed_passes(case: Case, backend: Any, session: Any, plans: Any, source: s
     """After the timed loop (edgebench.worker.untimed_passes): outputs for fidelity, per-operator profile."""
     from edgebench.worker import untimed_passes as passes
 
+    runs: list[tuple[str, Callable[[], dict[str, Any]]]] = []
+    if case.fidelity_inputs and type(backend).reads_model:
+        runs.append(("outputs", lambda: passes.output_pass(session, plans, case.batch, case.seed, source,
+                                                           case.fidelity_inputs, feeder)))
+    if case.profile_ops:
+        runs.append(("op_profile", lambda: passes.profile_pass(case, backend, settings, shapes, feeder.current())))
     out: dict[str, Any] = {}
-    for key, run in (("outputs", lambda: passes.output_pass(session, plans, case.batch, case.seed, source,
-                                                             case.fidelity_inputs, feeder)
-                                 if case.fidelity_inputs and type(backend).reads_model else None),
-                     ("op_profile", lambda: passes.profile_pass(case, backend, settings, shapes, feeder.current())
-                      if case.profile_ops else None)):
+    for key, run in runs:
         t0 = time.perf_counter_ns()
         try:
             value = run()
         except Exception as exc:  # an untimed pass never costs the measurement
             value = {"error": error_text(exc)}
-        if value is not None:
-            out[key] = dict(value, pass_ns=time.perf_counter_ns() - t0)
+        out[key] = dict(value, pass_ns=time.perf_counter_ns() - t0)
     return out
 
 
