@@ -35,7 +35,7 @@ def probe(root: str = "/") -> dict[str, Any]:
             info = backend.probe() if reason is None else {}
             backends[name] = {"available": reason is None, "reason": reason, **info}
         except Exception as exc:  # a broken runtime must not hide the others
-            backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            backends[name] = {"available": False, "reason": error_text(exc)}
     from edgebench.worker import loadgen_scenario
 
     return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends,
