@@ -99,9 +99,11 @@ def content_format(path: Path) -> Optional[str]:
         return None
 
 
-def identify(data: bytes | mmap.mmap) -> Tuple[Optional[str], Optional[str]]:
+def identify(data: bytes | mmap.mmap,
+             external: Optional[List[ExternalTensor]] = None) -> Tuple[Optional[str], Optional[str]]:
     """(format, None) for a sound model; (format, problem) for a damaged one of that format (the problem
-    without the file's name); (None, why) when the bytes are neither format."""
+    without the file's name); (None, why) when the bytes are neither format. ``external``, when given, receives
+    a sound ONNX model's tensors stored outside it."""
     size = len(data)
     tflite_problem = None
     if size >= 8 and data[4:8] == TFLITE_IDENTIFIER:
@@ -109,7 +111,7 @@ def identify(data: bytes | mmap.mmap) -> Tuple[Optional[str], Optional[str]]:
         if tflite_problem is None:
             return "tflite", None
     try:
-        _scan_onnx(data)
+        _scan_onnx(data, [] if external is None else external)
         return "onnx", None
     except Truncated as cut:
         onnx_problem = f"is truncated: {size} bytes, but the ONNX model in it runs to byte {cut.need_bytes}"
@@ -130,7 +132,8 @@ def identify(data: bytes | mmap.mmap) -> Tuple[Optional[str], Optional[str]]:
 
 
 def _content_problem(path: Path, data: mmap.mmap, declared: str) -> Optional[str]:
-    found, problem = identify(data)
+    external: List[ExternalTensor] = []
+    found, problem = identify(data, external)
     if found is None and declared == "tflite" and len(data) < 8:
         return f"{path} is truncated: {len(data)} bytes, too few for a TFLite flatbuffer (its header is 8)"
     if found is not None and found != declared:
@@ -142,7 +145,7 @@ def _content_problem(path: Path, data: mmap.mmap, declared: str) -> Optional[str
     if problem is not None:
         return f"{path} {problem}"
     if found == "onnx":
-        return _external_data_problem(path, data) or _onnx_package_problem(path, data)
+        return _external_data_problem(path, external) or _onnx_package_problem(path, data)
     return None
 
 
@@ -310,8 +313,9 @@ def _starts_like_onnx(data: bytes | mmap.mmap) -> bool:
     return number == _MODEL_IR_VERSION and wire_type == _VARINT and 1 <= (value or 0) <= MAX_PLAUSIBLE_IR_VERSION
 
 
-def _scan_onnx(data: bytes | mmap.mmap) -> None:
-    """Returns for a sound ONNX ModelProto; raises ``Truncated`` (past the end of the file) or ``Malformed``."""
+def _scan_onnx(data: bytes | mmap.mmap, external: List[ExternalTensor]) -> None:
+    """Returns for a sound ONNX ModelProto, its tensors stored outside it added to ``external``; raises
+    ``Truncated`` (past the end of the file) or ``Malformed``."""
     size = len(data)
     seen = set()
     try:
@@ -321,7 +325,7 @@ def _scan_onnx(data: bytes | mmap.mmap) -> None:
                 raise Malformed(f"at byte {start}: field {_MODEL_FIELD_NAMES[number]} has wire type {wire_type}")
             seen.add(number)
             if number == _MODEL_GRAPH:
-                _graph_tensors(data, start, end, [])  # its structure, down to tensors
+                _graph_tensors(data, start, end, external)  # its structure, down to tensors
     except Truncated as cut:
         if cut.need_bytes <= size:  # a field runs past the message that holds it, not past the file
             raise Malformed(f"a field runs past the message that holds it, to byte {cut.need_bytes}") from None
@@ -380,29 +384,26 @@ def _tensor(data: bytes | mmap.mmap, start: int, end: int, out: List[ExternalTen
         out.append((name, entries))
 
 
-def _external_data_problem(path: Path, data: mmap.mmap) -> Optional[str]:
+def _external_data_problem(path: Path, external: List[ExternalTensor]) -> Optional[str]:
     """Each tensor stored outside the model must find its file, long enough, beside the model."""
-    for number, _, _, start, end in wire_fields(data, 0, len(data)):
-        if number != _MODEL_GRAPH:
-            continue
-        for name, entries in _graph_tensors(data, start, end, []):
-            location = entries.get("location")
-            if not location:
-                return f"{path}: tensor {name!r} is stored externally but names no location"
-            target = path.parent / location
-            try:
-                length = os.stat(target).st_size
-            except FileNotFoundError:
-                return f"{path}: its external data file {target} is missing (tensor {name!r} is stored there)"
-            except OSError as exc:
-                return f"{path}: its external data file {target} cannot be read: {exc.strerror}"
-            try:
-                need = int(entries.get("offset") or 0) + int(entries.get("length") or 0)
-            except ValueError:
-                return f"{path}: tensor {name!r} has a malformed external data offset or length"
-            if need > length:
-                return (f"{path}: its external data file {target} is truncated: {length} bytes, but tensor "
-                        f"{name!r} runs to byte {need}")
+    for name, entries in external:
+        location = entries.get("location")
+        if not location:
+            return f"{path}: tensor {name!r} is stored externally but names no location"
+        target = path.parent / location
+        try:
+            length = os.stat(target).st_size
+        except FileNotFoundError:
+            return f"{path}: its external data file {target} is missing (tensor {name!r} is stored there)"
+        except OSError as exc:
+            return f"{path}: its external data file {target} cannot be read: {exc.strerror}"
+        try:
+            need = int(entries.get("offset") or 0) + int(entries.get("length") or 0)
+        except ValueError:
+            return f"{path}: tensor {name!r} has a malformed external data offset or length"
+        if need > length:
+            return (f"{path}: its external data file {target} is truncated: {length} bytes, but tensor "
+                    f"{name!r} runs to byte {need}")
     return None
 
 

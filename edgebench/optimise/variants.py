@@ -104,13 +104,14 @@ def calibration_feeds(tensors: Any, specs: Mapping[str, Any], seed: int, source:
                       key: str, count: int = CALIBRATION_SAMPLES) -> tuple[CalibrationData, str]:
     """``count`` feeds (input name -> array) made the way the worker makes its inputs, and where they came from:
     ``"data files"`` when an input reads one, else ``"seeded generated (seed N)"``."""
-    from edgebench.worker.feeds import Feeder
+    from edgebench.worker.feeds import Feeder, check_data_files
     from edgebench.worker.inputs import plan_inputs
 
     plans = plan_inputs(tensors, dict(specs), 1, source, key)
     uses_data = any(p.spec.data is not None for p in plans)
     feeds: CalibrationData = []
     if uses_data:
+        check_data_files([p.spec for p in plans], source)
         return Feeder.build(plans, 1, seed, source).take(count), "data files"
     for index in range(count):
         feeds.append(Feeder.build(plans, 1, seed + 1 + index, source).current())

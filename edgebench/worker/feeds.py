@@ -5,7 +5,7 @@ timed region. Runs on the device (Python 3.8, numpy)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Sequence
 
 from edgebench.worker.inputs import (
     InputError,
@@ -18,26 +18,37 @@ from edgebench.worker.inputs import (
 )
 
 
+def check_data_files(specs: Iterable[InputSpec], source: str) -> None:
+    """Every data file the specs read is the one the run planned, by sha256 (each file hashed once; a file edited
+    during the run fails by the key of the first input that reads it)."""
+    from pathlib import Path
+
+    from edgebench.digest import sha256_of
+
+    seen = set()
+    for spec in specs:
+        data = spec.data
+        if data is None or not data.sha256 or (data.path, data.sha256) in seen:
+            continue
+        seen.add((data.path, data.sha256))
+        path, key = data.path, spec.key_of("data")
+        try:
+            found = sha256_of(Path(path))
+        except OSError as exc:
+            raise InputError(source, key, f"cannot read {path}: {exc.strerror}") from None
+        if found != data.sha256:
+            raise InputError(source, key, f"data file {path} has sha256 {found[:16]}..., not the "
+                                          f"{data.sha256[:16]}... the run planned: it changed during the run")
+
+
 def load_samples(spec: InputSpec, source: str) -> Any:
-    """The data file's array (axis 0: samples), memory-mapped where numpy can, checked against the sha256 the
-    run planned."""
+    """The data file's array (axis 0: samples), memory-mapped where numpy can (its sha256 is checked before, by
+    :func:`check_data_files`)."""
     import numpy as np
 
     assert spec.data is not None
     path = spec.data.path
     key = spec.key_of("data")
-    if spec.data.sha256:
-        from pathlib import Path
-
-        from edgebench.digest import sha256_of
-
-        try:
-            found = sha256_of(Path(path))
-        except OSError as exc:
-            raise InputError(source, key, f"cannot read {path}: {exc.strerror}") from None
-        if found != spec.data.sha256:
-            raise InputError(source, key, f"data file {path} has sha256 {found[:16]}..., not the "
-                                          f"{spec.data.sha256[:16]}... the run planned: it changed during the run")
     try:
         if path.endswith(".npz"):
             with np.load(path, allow_pickle=False) as archive:

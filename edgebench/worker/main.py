@@ -21,7 +21,7 @@ from edgebench import __version__, plugins
 from edgebench.errors import ModelError, ModelMismatchError
 from edgebench.wire import RESULT_PREFIX, Case
 from edgebench.worker import environment, memory
-from edgebench.worker.feeds import Feeder, describe_generated
+from edgebench.worker.feeds import Feeder, check_data_files, describe_generated
 from edgebench.worker.inputs import InputPlan, InputSkip, check_memory, kind_of, plan_inputs, specs_from_json
 from edgebench.worker.loop import concurrent_loop, timed_loop, warm_up
 
@@ -35,7 +35,7 @@ def probe(root: str = "/") -> dict[str, Any]:
             info = backend.probe() if reason is None else {}
             backends[name] = {"available": reason is None, "reason": reason, **info}
         except Exception as exc:  # a broken runtime must not hide the others
-            backends[name] = {"available": False, "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            backends[name] = {"available": False, "reason": error_text(exc)}
     from edgebench.worker import loadgen_scenario
 
     return {"edgebench_version": __version__, "environment": environment.describe(root), "backends": backends,
@@ -44,19 +44,20 @@ def probe(root: str = "/") -> dict[str, Any]:
 
 def check_model(case: Case) -> None:
     """Measure only the bytes the run planned: a model file edited during the run, or a corrupt copy in a
-    device's cache, fails its case by name. (Reading the file also makes every case's load a warm-cache load,
-    not only the cases after the first.)"""
-    if not case.model_sha256:
-        return
-    from pathlib import Path
+    device's cache, fails its case by name; so does a data file its inputs read (each file hashed once). (Reading
+    the files also makes every case's load a warm-cache load, not only the cases after the first.)"""
+    if case.model_sha256:
+        from pathlib import Path
 
-    from edgebench.digest import sha256_of
+        from edgebench.digest import sha256_of
 
-    found = sha256_of(Path(case.model_path))
-    if found != case.model_sha256:
-        raise ModelMismatchError(
-            f"model file {case.model_path} has sha256 {found[:16]}..., not the {case.model_sha256[:16]}... the run "
-            f"planned: the file changed during the run, or a device's cached copy is corrupt")
+        found = sha256_of(Path(case.model_path))
+        if found != case.model_sha256:
+            raise ModelMismatchError(
+                f"model file {case.model_path} has sha256 {found[:16]}..., not the {case.model_sha256[:16]}... the "
+                f"run planned: the file changed during the run, or a device's cached copy is corrupt")
+    if case.data_files and plugins.load("edgebench.backends", case.backend).reads_model:
+        check_data_files(specs_from_json(case.inputs).values(), case.suite_path or case.model_path)
 
 
 class FirstInferenceError(RuntimeError):
@@ -94,7 +95,7 @@ def run_case(case: Case, clock=time.perf_counter_ns) -> dict[str, Any]:
                               "started_at": time.time(), "batch": case.batch, "scenario": case.scenario}
     sampling = None
     try:
-        check_model(case)  # before the cool-down and the idle window: hashing a big model heats a small board
+        check_model(case)  # before the cool-down and the idle window: hashing a big file heats a small board
         if case.sensors:
             from edgebench.sensors.sampling import start_case_sampling
 
@@ -199,19 +200,20 @@ def untimed_passes(case: Case, backend: Any, session: Any, plans: Any, source: s
     """After the timed loop (edgebench.worker.untimed_passes): outputs for fidelity, per-operator profile."""
     from edgebench.worker import untimed_passes as passes
 
+    runs: list[tuple[str, Callable[[], dict[str, Any]]]] = []
+    if case.fidelity_inputs and type(backend).reads_model:
+        runs.append(("outputs", lambda: passes.output_pass(session, plans, case.batch, case.seed, source,
+                                                           case.fidelity_inputs, feeder)))
+    if case.profile_ops:
+        runs.append(("op_profile", lambda: passes.profile_pass(case, backend, settings, shapes, feeder.current())))
     out: dict[str, Any] = {}
-    for key, run in (("outputs", lambda: passes.output_pass(session, plans, case.batch, case.seed, source,
-                                                             case.fidelity_inputs, feeder)
-                                 if case.fidelity_inputs and type(backend).reads_model else None),
-                     ("op_profile", lambda: passes.profile_pass(case, backend, settings, shapes, feeder.current())
-                      if case.profile_ops else None)):
+    for key, run in runs:
         t0 = time.perf_counter_ns()
         try:
             value = run()
         except Exception as exc:  # an untimed pass never costs the measurement
             value = {"error": error_text(exc)}
-        if value is not None:
-            out[key] = dict(value, pass_ns=time.perf_counter_ns() - t0)
+        out[key] = dict(value, pass_ns=time.perf_counter_ns() - t0)
     return out
 
 
