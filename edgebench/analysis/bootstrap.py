@@ -87,12 +87,7 @@ def replicates(groups: Sequence[Sequence[float]], names: Sequence[str], count: i
 def interval(groups: Sequence[Sequence[float]], name: str, confidence: float = 0.95,
              count: int = DEFAULT_REPLICATES, seed: int = SEED) -> tuple[float, float]:
     """Percentile interval of the statistic ``name`` at ``confidence``, run-to-run variance included."""
-    import numpy as np
-
-    values = replicates(groups, [name], count, seed)[name]
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(values, [tail, 1.0 - tail])
-    return float(low), float(high)
+    return intervals(groups, [name], confidence, count, seed)[name]
 
 
 def intervals(groups: Sequence[Sequence[float]], names: Sequence[str], confidence: float = 0.95,
@@ -135,12 +130,10 @@ def ratio_interval(baseline: Sequence[Sequence[float]], current: Sequence[Sequen
     import numpy as np
 
     draws = count or max(DEFAULT_REPLICATES, int(math.ceil(20.0 / alpha)))
-    if cache is None:
-        base = replicates(baseline, [name], draws, seed)[name]
-        cur = replicates(current, [name], draws, seed + 1)[name]
-    else:
-        base = cache.get(keys[0], baseline, name, draws, seed)
-        cur = cache.get(keys[1], current, name, draws, seed + 1)
+    if cache is None:  # the two sides' entries differ by their seeds even under the same key
+        cache = ReplicateCache([name])
+    base = cache.get(keys[0], baseline, name, draws, seed)
+    cur = cache.get(keys[1], current, name, draws, seed + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = cur / base
     ratio = ratio[np.isfinite(ratio)]
