@@ -35,6 +35,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
+from edgebench.analysis.bootstrap import STATISTICS
 from edgebench.analysis.gates import Rule
 from edgebench.analysis.process_test import processes_needed, smallest_p
 from edgebench.errors import EdgebenchError
@@ -50,8 +51,6 @@ _TAIL = {"p90", "p95", "p99", "p999", "p99.9", "max"}
 NEEDS_PROCESSES = _TAIL | {"mean"}
 #: run rules whose change does not change what is measured (only how its interval is reported): a note
 HARMLESS_RULES = ("confidence",)
-_QUANTILE = {"min": 0.0, "p50": 0.5, "median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999,
-             "p99.9": 0.999, "max": 1.0}
 
 #: exit codes of ``edgebench compare``
 EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPARABLE = 0, 1, 2, 4
@@ -114,11 +113,11 @@ def _bootstrap_stat(sorted_values: Any, stat: str, draws: int, rng: Any) -> Any:
     import numpy as np
 
     n = len(sorted_values)
-    if stat == "mean":
+    q = STATISTICS[stat]
+    if q is None:  # the mean
         mean = float(sorted_values.mean())
         sd = float(sorted_values.std(ddof=1)) if n > 1 else 0.0
         return mean + sd / math.sqrt(n) * rng.standard_normal(draws)
-    q = _QUANTILE[stat]
     k = min(max(int(round(q * (n - 1))) + 1, 1), n)  # 1-based rank of the order statistic
     if n == 1:
         return np.full(draws, float(sorted_values[0]))
@@ -505,10 +504,10 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         return load
 
     base_samples, cur_samples = loader(baseline), loader(current)
-    from edgebench.analysis.bootstrap import STATISTICS, ReplicateCache
+    from edgebench.analysis.bootstrap import ReplicateCache
 
     # every sampled statistic the rules name, drawn from one set of resamples per case and run
-    drawn = ReplicateCache(sorted({_stat_of(r.metric.name) for r in rules if r.metric.sampled} & set(STATISTICS)))
+    drawn = ReplicateCache(sorted({_stat_of(r.metric.name) for r in rules if r.metric.sampled}))
     run_diffs = context_differences(base_run, cur_run, None, None)
     rule_diffs, harmless = rules_differences(base_run, cur_run)
     run_diffs += rule_diffs
