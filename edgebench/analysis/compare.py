@@ -300,13 +300,12 @@ def _stat_of(metric_name: str) -> str:
 
 
 def noise_floor(record: CaseRecord, stat: str) -> float | None:
-    """The case's between-process spread of ``stat`` (stdev / mean of the per-process values); None when it ran
-    in one process (then the run cannot know its own run-to-run noise)."""
+    """The case's between-process spread of ``stat`` (as ``_stat_of`` names it: p50, never median; stdev / mean
+    of the per-process values); None when it ran in one process (then the run cannot know its own noise)."""
     processes = record.summary.processes if record.summary else None
     if processes is None or processes.count < 2:
         return None
-    key = "p50" if stat in ("p50", "median") else stat
-    return processes.spread.get(key)
+    return processes.spread.get(stat)
 
 
 def _process_count(record: CaseRecord) -> int:
