@@ -308,6 +308,12 @@ def noise_floor(record: CaseRecord, stat: str) -> float | None:
     return processes.spread.get(stat)
 
 
+def _stored(record: CaseRecord, stat: str) -> Sequence[float]:
+    """The per-process values of ``stat`` the summary keeps (p50, p90, p99, mean); () for the others."""
+    processes = record.summary.processes if record.summary else None
+    return processes.values(stat) if processes else ()
+
+
 def _process_count(record: CaseRecord) -> int:
     processes = record.summary.processes if record.summary else None
     return processes.count if processes else 1
@@ -363,7 +369,8 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
                                 f"change from run-to-run variance; set processes = {processes_needed(alpha)} (or "
                                 f"more) in the suite's [rules]")
         result = hierarchical_test(as_groups(base_samples(base.case_id)), as_groups(cur_samples(cur.case_id)),
-                                   stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)))
+                                   stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)),
+                                   (_stored(base, stat), _stored(cur, stat)))
     wanted = 1 if beyond_worse else -1  # latency samples for both families: worse means larger samples
     if result.significant and result.direction == wanted:
         verdict = WORSE if beyond_worse else BETTER
@@ -410,12 +417,14 @@ def _judge_process_level(rule: Rule, base: CaseRecord, cur: CaseRecord, common: 
 
 
 def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Sequence[float]], stat: str,
-                      alpha: float, drawn: Any = None, keys: tuple[Any, Any] = (None, None)) -> TestResult:
+                      alpha: float, drawn: Any = None, keys: tuple[Any, Any] = (None, None),
+                      stored: tuple[Sequence[float], Sequence[float]] = ((), ())) -> TestResult:
     """Significant when the (1 - alpha) two-level bootstrap interval of current/baseline of ``stat`` excludes 1
     (``analysis.bootstrap``) and, with at least two processes on both sides, the processes themselves separate
     on ``stat`` in the same direction (``analysis.process_test``: an exact rank test, p < alpha); the p-value
     is the process level's. ``drawn``: a ``bootstrap.ReplicateCache`` shared by a comparison's rules, ``keys``
-    naming the two sides' cases in it."""
+    naming the two sides' cases in it; ``stored``: each side's per-process values of ``stat`` as its summary
+    keeps them (the very figures ``bootstrap.statistic`` gives), used when there is one per process."""
     from edgebench.analysis import bootstrap
     from edgebench.analysis.process_test import exact_test
 
@@ -431,8 +440,9 @@ def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Seq
     if len(baseline) < 2 or len(current) < 2:
         return TestResult(label, None, direction != 0, direction,
                           f"{detail}; {len(baseline)} vs {len(current)} processes")
-    ranks = exact_test([bootstrap.statistic(g, stat) for g in baseline],
-                       [bootstrap.statistic(g, stat) for g in current])
+    levels = [list(known) if len(known) == len(groups) else [bootstrap.statistic(g, stat) for g in groups]
+              for groups, known in zip((baseline, current), stored)]
+    ranks = exact_test(levels[0], levels[1])
     agree = direction != 0 and ranks.direction == direction and ranks.p_value < alpha
     return TestResult(f"{label} + process ranks", ranks.p_value, agree, direction if agree else 0,
                       f"{detail}; {ranks.describe()}")
