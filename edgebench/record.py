@@ -39,6 +39,11 @@ def _number(value: Any) -> Any:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _int(value: Any) -> Optional[int]:
+    """A count as stored, or None when it is missing or not an int (a bool is not a count)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def resolve_threads(runtime: Mapping[str, Any], settings: Mapping[str, Any]) -> Any:
     """The thread count of a case: what the runtime reported (each backend's spelling), else the setting."""
     for key in RUNTIME_THREAD_KEYS:
@@ -65,12 +70,9 @@ class Environment:
     @classmethod
     def from_json(cls, data: Any) -> Environment:
         data = _map(data)
-        count = data.get("cpu_count")
-        step = data.get("timer_resolution_ns")
         return cls(**{k: _text(data, k)
                       for k in ("hostname", "os", "kernel", "machine", "cpu_model", "python")},
-                   cpu_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
-                   timer_resolution_ns=step if isinstance(step, int) and not isinstance(step, bool) else None)
+                   cpu_count=_int(data.get("cpu_count")), timer_resolution_ns=_int(data.get("timer_resolution_ns")))
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,11 @@ class DeviceInfo:
         profile = _map(profile)
         hardware = _map(profile.get("device"))
         sensors = _map(profile.get("sensors"))
-        cores = hardware.get("cores")
         channel = sensors.get("total_power_channel")
         return cls(name=str(name or profile.get("name") or "unknown"),
                    profile_path=str(profile["path"]) if profile.get("path") is not None else profile_path,
                    board=str(hardware.get("board") or ""), cpu=str(hardware.get("cpu") or ""),
-                   cores=cores if isinstance(cores, int) and not isinstance(cores, bool) else None,
+                   cores=_int(hardware.get("cores")),
                    price_usd=_number(hardware.get("price_usd")), tdp_w=_number(hardware.get("tdp_w")),
                    total_power_channel=channel if isinstance(channel, str) else None,
                    environment=Environment.from_json(environment), transport=dict(_map(profile.get("transport"))))

@@ -33,7 +33,8 @@ STATISTICS = {"p50": 0.5, "median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "
               "min": 0.0, "max": 1.0, "mean": None}
 DEFAULT_REPLICATES = 2000
 SEED = 20261129
-#: replicates computed at once: bounds the index matrix to about this many samples
+#: replicates whose processes (level 1) are drawn in one call: about this many samples' worth; the samples
+#: (level 2) are drawn one replicate at a time. It fixes the order of the random draws, hence the replicates
 _CHUNK_SAMPLES = 4_000_000
 MAX_DRAWS_PER_PROCESS = 4000
 
@@ -62,6 +63,7 @@ def replicates(groups: Sequence[Sequence[float]], names: Sequence[str], count: i
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     pooled = np.concatenate(parts)
     out: dict[str, list[Any]] = {name: [] for name in names}
+    quantiles = [q for q in (STATISTICS[name] for name in names) if q is not None]
     draws = np.minimum(sizes, MAX_DRAWS_PER_PROCESS)
     per_chunk = max(1, _CHUNK_SAMPLES // max(1, int(draws.sum())))
     done = 0
@@ -75,9 +77,9 @@ def replicates(groups: Sequence[Sequence[float]], names: Sequence[str], count: i
             starts = np.repeat(offsets[picked], counts)
             within = np.floor(rng.random(int(counts.sum())) * np.repeat(sizes[picked], counts)).astype(np.int64)
             sample = pooled[starts + within]
+            found = iter(np.quantile(sample, quantiles) if quantiles else ())  # in the order of names
             for name in names:
-                q = STATISTICS[name]
-                out[name].append(float(sample.mean()) if q is None else float(np.quantile(sample, q)))
+                out[name].append(float(sample.mean()) if STATISTICS[name] is None else float(next(found)))
         done += block
     return {name: np.asarray(values) for name, values in out.items()}
 
@@ -85,12 +87,7 @@ def replicates(groups: Sequence[Sequence[float]], names: Sequence[str], count: i
 def interval(groups: Sequence[Sequence[float]], name: str, confidence: float = 0.95,
              count: int = DEFAULT_REPLICATES, seed: int = SEED) -> tuple[float, float]:
     """Percentile interval of the statistic ``name`` at ``confidence``, run-to-run variance included."""
-    import numpy as np
-
-    values = replicates(groups, [name], count, seed)[name]
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(values, [tail, 1.0 - tail])
-    return float(low), float(high)
+    return intervals(groups, [name], confidence, count, seed)[name]
 
 
 def intervals(groups: Sequence[Sequence[float]], names: Sequence[str], confidence: float = 0.95,
@@ -133,12 +130,10 @@ def ratio_interval(baseline: Sequence[Sequence[float]], current: Sequence[Sequen
     import numpy as np
 
     draws = count or max(DEFAULT_REPLICATES, int(math.ceil(20.0 / alpha)))
-    if cache is None:
-        base = replicates(baseline, [name], draws, seed)[name]
-        cur = replicates(current, [name], draws, seed + 1)[name]
-    else:
-        base = cache.get(keys[0], baseline, name, draws, seed)
-        cur = cache.get(keys[1], current, name, draws, seed + 1)
+    if cache is None:  # the two sides' entries differ by their seeds even under the same key
+        cache = ReplicateCache([name])
+    base = cache.get(keys[0], baseline, name, draws, seed)
+    cur = cache.get(keys[1], current, name, draws, seed + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = cur / base
     ratio = ratio[np.isfinite(ratio)]

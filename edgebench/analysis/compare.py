@@ -35,6 +35,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
+from edgebench.analysis.bootstrap import STATISTICS
 from edgebench.analysis.gates import Rule
 from edgebench.analysis.process_test import processes_needed, smallest_p
 from edgebench.errors import EdgebenchError
@@ -50,8 +51,6 @@ _TAIL = {"p90", "p95", "p99", "p999", "p99.9", "max"}
 NEEDS_PROCESSES = _TAIL | {"mean"}
 #: run rules whose change does not change what is measured (only how its interval is reported): a note
 HARMLESS_RULES = ("confidence",)
-_QUANTILE = {"min": 0.0, "p50": 0.5, "median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999,
-             "p99.9": 0.999, "max": 1.0}
 
 #: exit codes of ``edgebench compare``
 EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPARABLE = 0, 1, 2, 4
@@ -114,11 +113,11 @@ def _bootstrap_stat(sorted_values: Any, stat: str, draws: int, rng: Any) -> Any:
     import numpy as np
 
     n = len(sorted_values)
-    if stat == "mean":
+    q = STATISTICS[stat]
+    if q is None:  # the mean
         mean = float(sorted_values.mean())
         sd = float(sorted_values.std(ddof=1)) if n > 1 else 0.0
         return mean + sd / math.sqrt(n) * rng.standard_normal(draws)
-    q = _QUANTILE[stat]
     k = min(max(int(round(q * (n - 1))) + 1, 1), n)  # 1-based rank of the order statistic
     if n == 1:
         return np.full(draws, float(sorted_values[0]))
@@ -301,13 +300,18 @@ def _stat_of(metric_name: str) -> str:
 
 
 def noise_floor(record: CaseRecord, stat: str) -> float | None:
-    """The case's between-process spread of ``stat`` (stdev / mean of the per-process values); None when it ran
-    in one process (then the run cannot know its own run-to-run noise)."""
+    """The case's between-process spread of ``stat`` (as ``_stat_of`` names it: p50, never median; stdev / mean
+    of the per-process values); None when it ran in one process (then the run cannot know its own noise)."""
     processes = record.summary.processes if record.summary else None
     if processes is None or processes.count < 2:
         return None
-    key = "p50" if stat in ("p50", "median") else stat
-    return processes.spread.get(key)
+    return processes.spread.get(stat)
+
+
+def _stored(record: CaseRecord, stat: str) -> Sequence[float]:
+    """The per-process values of ``stat`` the summary keeps (p50, p90, p99, mean); () for the others."""
+    processes = record.summary.processes if record.summary else None
+    return processes.values(stat) if processes else ()
 
 
 def _process_count(record: CaseRecord) -> int:
@@ -365,7 +369,8 @@ def judge(rule: Rule, base: CaseRecord, cur: CaseRecord, base_samples: SampleLoa
                                 f"change from run-to-run variance; set processes = {processes_needed(alpha)} (or "
                                 f"more) in the suite's [rules]")
         result = hierarchical_test(as_groups(base_samples(base.case_id)), as_groups(cur_samples(cur.case_id)),
-                                   stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)))
+                                   stat, alpha, drawn, (("baseline", base.case_id), ("current", cur.case_id)),
+                                   (_stored(base, stat), _stored(cur, stat)))
     wanted = 1 if beyond_worse else -1  # latency samples for both families: worse means larger samples
     if result.significant and result.direction == wanted:
         verdict = WORSE if beyond_worse else BETTER
@@ -412,12 +417,14 @@ def _judge_process_level(rule: Rule, base: CaseRecord, cur: CaseRecord, common: 
 
 
 def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Sequence[float]], stat: str,
-                      alpha: float, drawn: Any = None, keys: tuple[Any, Any] = (None, None)) -> TestResult:
+                      alpha: float, drawn: Any = None, keys: tuple[Any, Any] = (None, None),
+                      stored: tuple[Sequence[float], Sequence[float]] = ((), ())) -> TestResult:
     """Significant when the (1 - alpha) two-level bootstrap interval of current/baseline of ``stat`` excludes 1
     (``analysis.bootstrap``) and, with at least two processes on both sides, the processes themselves separate
     on ``stat`` in the same direction (``analysis.process_test``: an exact rank test, p < alpha); the p-value
     is the process level's. ``drawn``: a ``bootstrap.ReplicateCache`` shared by a comparison's rules, ``keys``
-    naming the two sides' cases in it."""
+    naming the two sides' cases in it; ``stored``: each side's per-process values of ``stat`` as its summary
+    keeps them (the very figures ``bootstrap.statistic`` gives), used when there is one per process."""
     from edgebench.analysis import bootstrap
     from edgebench.analysis.process_test import exact_test
 
@@ -433,8 +440,9 @@ def hierarchical_test(baseline: Sequence[Sequence[float]], current: Sequence[Seq
     if len(baseline) < 2 or len(current) < 2:
         return TestResult(label, None, direction != 0, direction,
                           f"{detail}; {len(baseline)} vs {len(current)} processes")
-    ranks = exact_test([bootstrap.statistic(g, stat) for g in baseline],
-                       [bootstrap.statistic(g, stat) for g in current])
+    levels = [list(known) if len(known) == len(groups) else [bootstrap.statistic(g, stat) for g in groups]
+              for groups, known in zip((baseline, current), stored)]
+    ranks = exact_test(levels[0], levels[1])
     agree = direction != 0 and ranks.direction == direction and ranks.p_value < alpha
     return TestResult(f"{label} + process ranks", ranks.p_value, agree, direction if agree else 0,
                       f"{detail}; {ranks.describe()}")
@@ -505,10 +513,10 @@ def compare_runs(baseline: Any, current: Any, rules: Sequence[Rule], alpha: floa
         return load
 
     base_samples, cur_samples = loader(baseline), loader(current)
-    from edgebench.analysis.bootstrap import STATISTICS, ReplicateCache
+    from edgebench.analysis.bootstrap import ReplicateCache
 
     # every sampled statistic the rules name, drawn from one set of resamples per case and run
-    drawn = ReplicateCache(sorted({_stat_of(r.metric.name) for r in rules if r.metric.sampled} & set(STATISTICS)))
+    drawn = ReplicateCache(sorted({_stat_of(r.metric.name) for r in rules if r.metric.sampled}))
     run_diffs = context_differences(base_run, cur_run, None, None)
     rule_diffs, harmless = rules_differences(base_run, cur_run)
     run_diffs += rule_diffs

@@ -85,7 +85,7 @@ def _threads(value: Any) -> str | None:
 
 
 class RunIndex:
-    """The index file. ``refresh(dirs)`` brings those directories up to date; ``rows(dirs, ...)`` reads them."""
+    """The index file. ``refresh(dirs)`` brings those directories up to date; ``table(dirs, ...)`` reads them."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -168,13 +168,6 @@ class RunIndex:
         self.db.executemany(f"INSERT INTO cases VALUES ({marks})", rows)
 
     # -- reading --------------------------------------------------------------------------------------------
-    def rows(self, directories: Iterable[Path], since: float | None = None,
-             case_glob: str | None = None) -> list[dict[str, Any]]:
-        """One dict per case and run of ``directories`` (as indexed: refresh first), oldest run first; see
-        ``table`` for the arguments."""
-        names, rows = self.table(directories, since, case_glob)
-        return [dict(zip(names, row)) for row in rows]
-
     def table(self, directories: Iterable[Path], since: float | None = None,
               case_glob: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """(column names, one tuple per case and run of ``directories``), oldest run first (as indexed: refresh

@@ -91,6 +91,19 @@ def merge_processes(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def _write_json_gz(path: Path, data: Any) -> None:
+    """A raw case or process file: compact JSON, gzip level 6, no timestamp (the same bytes for the same data)."""
+    atomic_write(path, gzip.compress(json.dumps(data, separators=(",", ":")).encode(), compresslevel=6, mtime=0))
+
+
+#: what reading a gzip-JSON file raises when it is gone, truncated, bit-flipped or not JSON
+_UNREADABLE = (OSError, EOFError, ValueError, zlib.error)
+
+
+def _read_json_gz(path: Path) -> Any:
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
 def loadgen_log_path(case_id: str, log_name: str) -> str:
     """``cases/<case_id>.loadgen/mlperf_log_summary.txt``: LoadGen's logs of the case's reported run."""
     return f"{CASES_DIR}/{case_id}.loadgen/{Path(log_name).name}"
@@ -182,8 +195,7 @@ class RunStore:
         if trace:  # the runtime's own per-operator trace, kept as it wrote it
             atomic_write(self.directory / op_trace_path(result["case_id"]), trace.encode())
             result = {**result, "op_profile": {k: v for k, v in result["op_profile"].items() if k != "trace_text"}}
-        raw = gzip.compress(json.dumps(result, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
-        atomic_write(self.directory / raw_name, raw)
+        _write_json_gz(self.directory / raw_name, result)
         for log_name, text in (result.get("loadgen_logs") or {}).items():  # LoadGen's own summary and detail
             atomic_write(self.directory / loadgen_log_path(result["case_id"], log_name), text.encode())
         run = self.run_info
@@ -220,8 +232,7 @@ class RunStore:
         index = self.processes_done(case_id)
         sequence = int(self.document.get("processes_started") or 0)
         part = {**result, "process_index": index, "sequence": sequence}
-        raw = gzip.compress(json.dumps(part, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
-        atomic_write(self.directory / process_file_name(case_id, index), raw)
+        _write_json_gz(self.directory / process_file_name(case_id, index), part)
         record["processes_done"] = index + 1
         self.document["processes_started"] = sequence + 1
         self._flush_run_file()  # the case stays pending: summary.csv does not change
@@ -235,8 +246,8 @@ class RunStore:
         for index in range(self.processes_done(case_id)):
             path = self.directory / process_file_name(case_id, index)
             try:
-                parts.append(json.loads(gzip.decompress(path.read_bytes())))
-            except (OSError, EOFError, ValueError, zlib.error) as exc:
+                parts.append(_read_json_gz(path))
+            except _UNREADABLE as exc:
                 raise ResultsError(f"{path}: process result unreadable ({exc})") from None
         return merge_processes(parts)
 
@@ -277,10 +288,10 @@ class RunStore:
     def load_raw(self, case_id: str) -> dict[str, Any]:
         path = self.raw_path(case_id)
         try:
-            raw = json.loads(gzip.decompress(path.read_bytes()))
+            raw = _read_json_gz(path)
         except FileNotFoundError:
             raise ResultsError(f"{path}: raw samples missing") from None
-        except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated or bit-flipped
+        except _UNREADABLE as exc:
             raise ResultsError(f"{path}: raw samples unreadable (truncated or corrupt: {exc})") from None
         if not isinstance(raw, dict):
             raise ResultsError(f"{path}: raw samples unreadable (a JSON {type(raw).__name__}, not an object)")
